@@ -1,0 +1,114 @@
+/* api.h - what every resource handler uses: the error shape, body checking,
+ * pagination, times, and api_write() (a write with its audit row and its
+ * Idempotency-Key answer committed in the same transaction). Plus the handlers. */
+#ifndef SCRM_API_H
+#define SCRM_API_H
+
+#include "scrm/http.h"
+#include "scrm/store.h"
+
+#include <jansson.h>
+#include <stdint.h>
+
+struct scrm_config;
+
+/* Settings the handlers read; set once at start. */
+void api_init(const struct scrm_config *cfg);
+const struct scrm_config *api_config(void);
+
+/* Fill rs with {"error":{code,message,field?}} and return status. field may be NULL. */
+int api_error(struct resp *rs, int status, const char *code, const char *field, const char *fmt,
+	      ...) __attribute__((format(printf, 5, 6)));
+/* Map a failing store result (ST_*, sign ignored) to 404 / 409 / 503 / 500. */
+int api_store_error(struct resp *rs, int st);
+
+/* Body checking. A spec is an array ended by {NULL}. */
+enum jtype { J_STRING, J_INT, J_BOOL, J_OBJECT, J_ARRAY, J_ANY };
+enum jflags { JF_REQUIRED = 1, JF_NULLABLE = 2 };
+struct jfield {
+	const char *name;
+	enum jtype type;
+	unsigned flags;
+	unsigned max_len; /* strings: maximum bytes (0: 10,000) */
+};
+/* Checks that body is an object whose keys are all in spec, with the right types,
+ * required ones present and strings valid UTF-8 without NUL. Returns 0, or the
+ * status after filling rs (422 naming the field). prefix names nested objects
+ * ("" at the top). */
+int api_check_object(const json_t *obj, const struct jfield *spec, const char *prefix,
+		     struct resp *rs);
+/* The string at key, or NULL when absent or null. */
+const char *api_get_str(const json_t *obj, const char *key);
+
+/* Paths. Parse {placeholder} i as a positive id; 0 and a 404 in rs if not. */
+int64_t api_path_id(const struct req *rq, int i, struct resp *rs, int *status);
+
+/* Pagination: ?limit=1..500 (default 50), ?cursor=opaque, ?count=true. */
+struct page {
+	int limit;
+	int64_t after;	/* decoded cursor; 0 = from the start */
+	bool count;
+};
+int api_page_parse(const struct req *rq, struct resp *rs, struct page *pg);
+/* Lists are fetched with limit + 1 rows: if data holds more than limit items,
+ * drop the extra and return the key field of the last kept one (the next
+ * cursor); else 0. */
+int64_t api_page_trim(json_t *data, int limit, const char *key_field);
+/* {"data": data, "next_cursor": ..., "total"?}; steals data. next_key 0 = no more. */
+json_t *api_page_result(json_t *data, int64_t next_key, int64_t total);
+/* Query-string helpers: 0 if absent or ok, else status after filling rs. */
+int api_query_i64(const struct req *rq, const char *key, int64_t *out, struct resp *rs);
+int api_query_time(const struct req *rq, const char *key, int64_t *out, struct resp *rs);
+int api_query_bool(const struct req *rq, const char *key, bool *out, struct resp *rs);
+
+/* RFC 3339 string, or JSON null for 0. */
+json_t *api_time(int64_t t);
+
+/* A write. fn runs in the writer thread inside a savepoint: it returns the HTTP
+ * status and fills w->rs (and the audit fields of w). A status >= 400 rolls its
+ * changes back. On success the audit row is written; with an Idempotency-Key the
+ * answer is stored too (business rejections included), and a repeat of the same
+ * key answers from the store, or 409 idempotency_mismatch for another body. */
+struct api_write {
+	const struct req *rq;
+	struct resp *rs;
+	void *arg;
+	const char *action;	 /* audit action, e.g. "user.create" */
+	const char *target_type; /* audit target, e.g. "user" */
+	int64_t target_id;
+	json_t *detail;		 /* owned; audit detail object, no secrets */
+	const char *redact_field; /* top-level answer field not kept for replays */
+};
+typedef int (*api_write_fn)(struct store_db *db, struct api_write *w);
+int api_write(const struct req *rq, struct resp *rs, const char *action, const char *target_type,
+	      api_write_fn fn, void *arg);
+/* Answer from a stored Idempotency-Key record before doing non-database work:
+ * returns the replayed status, or 0 if the key is new (or absent). */
+int api_idem_replay(const struct req *rq, struct resp *rs);
+/* Record an audit entry for an action taken outside api_write (login, logout). */
+void api_audit_async(const struct req *rq, const struct principal *who, const char *action,
+		     const char *target_type, int64_t target_id, int status, json_t *detail);
+
+/* Handlers ------------------------------------------------------------------ */
+int api_healthz(const struct req *rq, struct resp *rs);
+int api_metrics(const struct req *rq, struct resp *rs);
+int api_openapi(const struct req *rq, struct resp *rs);
+int api_auth_login(const struct req *rq, struct resp *rs);
+int api_auth_logout(const struct req *rq, struct resp *rs);
+int api_me_get(const struct req *rq, struct resp *rs);
+int api_me_patch(const struct req *rq, struct resp *rs);
+int api_users_list(const struct req *rq, struct resp *rs);
+int api_users_create(const struct req *rq, struct resp *rs);
+int api_users_get(const struct req *rq, struct resp *rs);
+int api_users_patch(const struct req *rq, struct resp *rs);
+int api_users_delete(const struct req *rq, struct resp *rs);
+int api_tokens_create(const struct req *rq, struct resp *rs);
+int api_tokens_list(const struct req *rq, struct resp *rs);
+int api_tokens_delete(const struct req *rq, struct resp *rs);
+int api_audit_list(const struct req *rq, struct resp *rs);
+int api_admin_backup(const struct req *rq, struct resp *rs);
+
+/* The embedded OpenAPI document (NUL-terminated JSON). */
+const char *api_openapi_text(void);
+
+#endif

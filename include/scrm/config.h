@@ -1,0 +1,63 @@
+/* config.h - the daemon's settings: built-in defaults, overridden by the INI file,
+ * then by environment (SCRM_LISTEN, SCRM_DB), then by command-line flags.
+ * Every key is documented in config.example.ini. */
+#ifndef SCRM_CONFIG_H
+#define SCRM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct scrm_config {
+	/* [general] */
+	char *timezone;
+	char *log_level;
+	/* [http] */
+	char *listen;			/* HOST:PORT; port 0 picks a free one */
+	unsigned threads;		/* MHD epoll threads; 0 = one per CPU */
+	unsigned workers;		/* handler threads for writes and slow reads */
+	unsigned max_connections;
+	unsigned per_ip_connections;
+	unsigned connection_timeout_s;
+	unsigned connection_memory_kb;	/* per-connection memory: bounds the request head */
+	unsigned max_body_kb;		/* JSON request bodies */
+	unsigned shutdown_grace_s;	/* how long SIGTERM waits for requests in flight */
+	char *web_root;
+	char *tls_cert, *tls_key;	/* PEM files; both or neither */
+	bool trust_proxy;		/* take the client IP from X-Forwarded-For */
+	char *cookie_secure;		/* auto | always | never */
+	/* [store] */
+	char *db_path;
+	char *synchronous;		/* full | normal */
+	unsigned busy_timeout_ms;
+	unsigned batch_max;		/* write closures per group commit */
+	unsigned cache_mb;		/* SQLite page cache per connection */
+	char *migrations_dir;
+	char *backup_dir;
+	/* [auth] */
+	unsigned pbkdf2_iterations;
+	unsigned session_hours;		/* absolute session lifetime */
+	unsigned session_idle_minutes;	/* idle timeout */
+	unsigned login_max_failures;	/* per IP and per user name within the window */
+	unsigned login_window_s;
+	/* [api] */
+	unsigned idempotency_hours;	/* how long Idempotency-Key answers are kept */
+	unsigned audit_retention_days;	/* 0 keeps the audit log for ever */
+};
+
+/* Fill cfg with built-in defaults (all strings heap-owned by cfg). */
+void config_defaults(struct scrm_config *cfg);
+/* Read an INI file over cfg. Unknown sections or keys and bad values are errors:
+ * returns 0, or -1 with a message naming the file and line in err (heap, caller
+ * frees). */
+int config_load_file(struct scrm_config *cfg, const char *path, char **err);
+/* Apply one "section.key" = value (used by the file loader and the environment). */
+int config_set(struct scrm_config *cfg, const char *section, const char *key, const char *value,
+	       char **err);
+/* Cross-field checks (TLS pair, time zone exists, listen parses...). */
+int config_validate(const struct scrm_config *cfg, char **err);
+void config_clear(struct scrm_config *cfg);
+
+/* Split "HOST:PORT" or "[v6]:PORT"; host is written into host (size cap). */
+int config_parse_listen(const char *listen, char *host, size_t cap, unsigned *port);
+
+#endif

@@ -1,0 +1,39 @@
+/* routes.c - the one route table. Every route here must be described in
+ * src/api/openapi.json; a unit test fails when one is missing. Reads need
+ * viewer, customer work operator, administration admin. */
+#include "scrm/api.h"
+#include "scrm/http.h"
+
+int http_healthz(const struct req *rq, struct resp *rs);
+int http_metrics(const struct req *rq, struct resp *rs);
+
+#define V ROLE_VIEWER
+#define O ROLE_OPERATOR
+#define A ROLE_ADMIN
+
+const struct route http_routes[] = {
+    {"GET", "/healthz", http_healthz, ROLE_NONE, R_PUBLIC, "healthz"},
+    {"GET", "/metrics", http_metrics, V, 0, "metrics"},
+    {"GET", "/api/v1/openapi.json", api_openapi, ROLE_NONE, R_PUBLIC, "openapi"},
+
+    {"POST", "/api/v1/auth/login", api_auth_login, ROLE_NONE, R_PUBLIC | R_BODY | R_NO_CSRF,
+     "auth.login"},
+    {"POST", "/api/v1/auth/logout", api_auth_logout, ROLE_NONE, R_PUBLIC | R_OPT_BODY, "auth.logout"},
+    {"GET", "/api/v1/me", api_me_get, V, 0, "me.get"},
+    {"PATCH", "/api/v1/me", api_me_patch, V, R_BODY, "me.update"},
+
+    {"GET", "/api/v1/users", api_users_list, A, 0, "users.list"},
+    {"POST", "/api/v1/users", api_users_create, A, R_BODY, "users.create"},
+    {"GET", "/api/v1/users/{id}", api_users_get, A, 0, "users.get"},
+    {"PATCH", "/api/v1/users/{id}", api_users_patch, A, R_BODY, "users.update"},
+    {"DELETE", "/api/v1/users/{id}", api_users_delete, A, 0, "users.delete"},
+
+    {"GET", "/api/v1/tokens", api_tokens_list, A, 0, "tokens.list"},
+    {"POST", "/api/v1/tokens", api_tokens_create, A, R_BODY, "tokens.create"},
+    {"DELETE", "/api/v1/tokens/{id}", api_tokens_delete, A, 0, "tokens.delete"},
+
+    {"GET", "/api/v1/audit-log", api_audit_list, A, 0, "audit.list"},
+    {"POST", "/api/v1/admin/backup", api_admin_backup, A, R_OPT_BODY | R_SLOW, "admin.backup"},
+
+    {NULL, NULL, NULL, ROLE_NONE, 0, NULL},
+};

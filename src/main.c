@@ -1,0 +1,257 @@
+/* main.c - the command line, configuration, signals and the start/stop order.
+ *
+ * Precedence for every setting: flags, then environment (SCRM_CONFIG,
+ * SCRM_LISTEN, SCRM_DB), then the config file, then built-in defaults. */
+#include "scrm/api.h"
+#include "scrm/cli.h"
+#include "scrm/config.h"
+#include "scrm/http.h"
+#include "scrm/log.h"
+#include "scrm/sched.h"
+#include "scrm/store.h"
+#include "scrm/util.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef SCRM_VERSION
+#define SCRM_VERSION "dev"
+#endif
+
+void api_auth_shutdown(void);
+
+static const char usage_text[] =
+    "usage: scrmd [serve] [--config FILE] [--listen HOST:PORT] [--db PATH]\n"
+    "                     [--web-root DIR] [--port-file FILE]\n"
+    "       scrmd migrate [--config FILE] [--db PATH]\n"
+    "       scrmd user add NAME --role admin|operator|viewer [--display-name TEXT]\n"
+    "       scrmd user passwd NAME | scrmd user list\n"
+    "       scrmd token create --name NAME --role ROLE | token list | token revoke ID\n"
+    "       scrmd backup OUTFILE\n"
+    "       scrmd demo-data [--customers N] [--seed S]\n"
+    "       scrmd --version | --help\n"
+    "\n"
+    "Every subcommand takes --config FILE and --db PATH. Passwords for `user add`\n"
+    "and `user passwd` are read from standard input.\n"
+    "Environment: SCRM_CONFIG, SCRM_LISTEN, SCRM_DB; on first start\n"
+    "SCRM_ADMIN_USER and SCRM_ADMIN_PASSWORD name the first admin.\n";
+
+struct opts {
+	const char *config, *listen, *db, *web_root, *port_file;
+	const char *customers, *seed;
+	char **rest; /* positional arguments after the subcommand */
+	int nrest;
+};
+
+/* Pull the global flags out of argv wherever they appear; the rest are
+ * positional or subcommand flags. Returns -1 on a flag missing its value. */
+static int parse_flags(int argc, char **argv, struct opts *o)
+{
+	o->rest = xcalloc((size_t)argc + 1, sizeof *o->rest);
+	for (int i = 0; i < argc; i++) {
+		const char **slot = NULL;
+		if (strcmp(argv[i], "--config") == 0)
+			slot = &o->config;
+		else if (strcmp(argv[i], "--listen") == 0)
+			slot = &o->listen;
+		else if (strcmp(argv[i], "--db") == 0)
+			slot = &o->db;
+		else if (strcmp(argv[i], "--web-root") == 0)
+			slot = &o->web_root;
+		else if (strcmp(argv[i], "--port-file") == 0)
+			slot = &o->port_file;
+		if (slot) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "scrmd: %s needs a value\n", argv[i]);
+				return -1;
+			}
+			*slot = argv[++i];
+		} else {
+			o->rest[o->nrest++] = argv[i];
+		}
+	}
+	return 0;
+}
+
+static int load_config(const struct opts *o, struct scrm_config *cfg)
+{
+	config_defaults(cfg);
+	char *err = NULL;
+	const char *file = o->config ? o->config : getenv("SCRM_CONFIG");
+	if (file && *file && config_load_file(cfg, file, &err) < 0)
+		goto fail;
+	const char *env;
+	if ((env = getenv("SCRM_LISTEN")) && *env && config_set(cfg, "http", "listen", env, &err) < 0)
+		goto fail;
+	if ((env = getenv("SCRM_DB")) && *env && config_set(cfg, "store", "path", env, &err) < 0)
+		goto fail;
+	if (o->listen && config_set(cfg, "http", "listen", o->listen, &err) < 0)
+		goto fail;
+	if (o->db && config_set(cfg, "store", "path", o->db, &err) < 0)
+		goto fail;
+	if (o->web_root && config_set(cfg, "http", "web_root", o->web_root, &err) < 0)
+		goto fail;
+	if (config_validate(cfg, &err) < 0)
+		goto fail;
+	enum log_level lv;
+	if (log_level_parse(cfg->log_level, &lv) == 0)
+		log_set_level(lv);
+	return 0;
+fail:
+	fprintf(stderr, "scrmd: configuration: %s\n", err);
+	free(err);
+	return -1;
+}
+
+/* Write the bound port atomically, so a reader never sees a half-written file. */
+static int write_port_file(const char *path, unsigned port)
+{
+	char *tmp = xasprintf("%s.tmp", path);
+	FILE *f = fopen(tmp, "we");
+	int rc = -1;
+	if (f) {
+		fprintf(f, "%u\n", port);
+		if (fclose(f) == 0 && rename(tmp, path) == 0)
+			rc = 0;
+	}
+	if (rc < 0)
+		log_error("cannot write port file %s: %s", path, strerror(errno));
+	free(tmp);
+	return rc;
+}
+
+static int serve(const struct scrm_config *cfg, const char *port_file)
+{
+	/* Signals are taken by sigwait() in this thread only; every thread started
+	 * below inherits the blocked mask. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	log_info("scrmd %s starting: database %s, synchronous=%s", SCRM_VERSION, cfg->db_path,
+		 cfg->synchronous);
+	if (cli_open_store(cfg, true) < 0)
+		return 1;
+	if (store_writer_start() < 0) {
+		store_shutdown();
+		return 1;
+	}
+	api_init(cfg);
+	int code = 1;
+	unsigned port = 0;
+	if (cli_first_admin(cfg) < 0)
+		goto out;
+	if (http_start(cfg, &port) < 0)
+		goto out;
+	if (port_file && write_port_file(port_file, port) < 0) {
+		http_stop();
+		goto out;
+	}
+	sched_start(cfg);
+	log_info("ready: the dashboard is at / and the API at /api/v1 on port %u", port);
+	for (;;) {
+		int sig = 0;
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			log_info("SIGHUP: configuration is read at start; restart to apply changes");
+			continue;
+		}
+		log_info("%s: stopping; finishing requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		break;
+	}
+	http_stop();
+	sched_stop();
+	code = 0;
+out:
+	store_writer_stop();
+	store_shutdown();
+	api_auth_shutdown();
+	if (code == 0)
+		log_info("stopped cleanly");
+	return code;
+}
+
+static int demo_data(const struct opts *o)
+{
+	int64_t n = 0, seed = 0;
+	for (int i = 1; i < o->nrest; i++) {
+		const char *a = o->nrest > i + 1 ? o->rest[i + 1] : NULL;
+		if (strcmp(o->rest[i], "--customers") == 0 && a && str_to_i64(a, &n) && n > 0)
+			i++;
+		else if (strcmp(o->rest[i], "--seed") == 0 && a && str_to_i64(a, &seed))
+			i++;
+		else {
+			fprintf(stderr, "usage: scrmd demo-data [--customers N] [--seed S]\n");
+			return 2;
+		}
+	}
+	fprintf(stderr,
+		"scrmd demo-data: not available in this version. Synthetic customers and orders\n"
+		"arrive together with the customer and order records; this build has users,\n"
+		"tokens and the audit log only.\n");
+	return 3;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = {0};
+	int code = 2;
+	if (parse_flags(argc - 1, argv + 1, &o) < 0)
+		goto done;
+	const char *cmd = o.nrest ? o.rest[0] : "serve";
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+		printf("scrmd %s\n", SCRM_VERSION);
+		code = 0;
+		goto done;
+	}
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		fputs(usage_text, stdout);
+		code = 0;
+		goto done;
+	}
+	for (int i = 1; i < o.nrest; i++) {
+		if (strcmp(o.rest[i], "--help") == 0 || strcmp(o.rest[i], "-h") == 0) {
+			fputs(usage_text, stdout);
+			code = 0;
+			goto done;
+		}
+	}
+	if (strcmp(cmd, "demo-data") == 0) {
+		code = demo_data(&o);
+		goto done;
+	}
+	struct scrm_config cfg;
+	if (load_config(&o, &cfg) < 0) {
+		code = 2;
+		config_clear(&cfg);
+		goto done;
+	}
+	if (strcmp(cmd, "serve") == 0 && o.nrest <= 1) {
+		code = serve(&cfg, o.port_file);
+	} else if (strcmp(cmd, "migrate") == 0 && o.nrest == 1) {
+		code = cli_migrate(&cfg);
+	} else if (strcmp(cmd, "user") == 0) {
+		code = cli_user(&cfg, o.nrest - 1, o.rest + 1);
+	} else if (strcmp(cmd, "token") == 0) {
+		code = cli_token(&cfg, o.nrest - 1, o.rest + 1);
+	} else if (strcmp(cmd, "backup") == 0 && o.nrest == 2) {
+		code = cli_backup(&cfg, o.rest[1]);
+	} else {
+		fprintf(stderr, "scrmd: unknown command or arguments: %s\n\n%s", cmd, usage_text);
+		code = 2;
+	}
+	config_clear(&cfg);
+done:
+	free(o.rest);
+	return code;
+}

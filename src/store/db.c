@@ -1,0 +1,348 @@
+/* db.c - connections, pragmas, the statement cache and per-thread readers. */
+#include "internal.h"
+
+#include "scrm/log.h"
+#include "scrm/util.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static struct store_opts opts;
+static char *opt_path, *opt_migrations;
+static pthread_key_t reader_key;
+static pthread_once_t reader_once = PTHREAD_ONCE_INIT;
+static atomic_bool unavailable;
+
+const struct store_opts *store_opts_get(void)
+{
+	return &opts;
+}
+
+const char *store_path(void)
+{
+	return opt_path;
+}
+
+bool store_unavailable(void)
+{
+	return atomic_load(&unavailable);
+}
+
+void store_note_result(int rc)
+{
+	if (rc == -ST_UNAVAILABLE || rc == ST_UNAVAILABLE)
+		atomic_store(&unavailable, true);
+	else if (rc == 0)
+		atomic_store(&unavailable, false);
+}
+
+int db_rc(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return ST_OK;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return ST_BUSY;
+	case SQLITE_CONSTRAINT:
+		return ST_CONFLICT;
+	case SQLITE_FULL:
+	case SQLITE_READONLY:
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+	case SQLITE_PERM:
+	case SQLITE_NOMEM:
+		return ST_UNAVAILABLE;
+	default:
+		return ST_ERR;
+	}
+}
+
+int db_exec(struct store_db *db, const char *sql)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(db->h, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		log_error("store: %s: %s", sql, msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return -db_rc(rc);
+	}
+	return 0;
+}
+
+static void reader_destroy(void *p)
+{
+	db_close(p);
+}
+
+static void reader_key_init(void)
+{
+	pthread_key_create(&reader_key, reader_destroy);
+}
+
+struct store_db *db_open(bool reader)
+{
+	sqlite3 *h = NULL;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+	int rc = sqlite3_open_v2(opt_path, &h, flags, NULL);
+	if (rc != SQLITE_OK) {
+		log_error("store: cannot open %s: %s", opt_path, h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
+		sqlite3_close(h);
+		return NULL;
+	}
+	struct store_db *db = xcalloc(1, sizeof *db);
+	db->h = h;
+	db->reader = reader;
+	sqlite3_extended_result_codes(h, 1);
+	sqlite3_busy_timeout(h, (int)opts.busy_timeout_ms);
+	char pragmas[512];
+	snprintf(pragmas, sizeof pragmas,
+		 "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
+		 "PRAGMA cache_size=-%u; PRAGMA temp_store=MEMORY; %s",
+		 opts.sync_full ? "FULL" : "NORMAL", opts.cache_mb * 1024,
+		 reader ? "PRAGMA query_only=ON;" : "");
+	if (db_exec(db, pragmas) < 0) {
+		db_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+void db_close(struct store_db *db)
+{
+	if (!db)
+		return;
+	for (size_t i = 0; i < db->nslots; i++)
+		if (db->slots[i].st)
+			sqlite3_finalize(db->slots[i].st);
+	free(db->slots);
+	sqlite3_close(db->h);
+	free(db);
+}
+
+static size_t slot_hash(const char *sql, size_t n)
+{
+	uintptr_t x = (uintptr_t)sql;
+	x ^= x >> 17;
+	x *= 0x9E3779B97F4A7C15ull;
+	return (size_t)(x >> 7) & (n - 1);
+}
+
+static void slots_grow(struct store_db *db)
+{
+	size_t n = db->nslots ? db->nslots * 2 : 64;
+	struct stmt_slot *old = db->slots;
+	size_t on = db->nslots;
+	db->slots = xcalloc(n, sizeof *db->slots);
+	db->nslots = n;
+	for (size_t i = 0; i < on; i++) {
+		if (!old[i].sql)
+			continue;
+		size_t j = slot_hash(old[i].sql, n);
+		while (db->slots[j].sql)
+			j = (j + 1) & (n - 1);
+		db->slots[j] = old[i];
+	}
+	free(old);
+}
+
+sqlite3_stmt *db_stmt(struct store_db *db, const char *sql)
+{
+	if (db->used * 2 >= db->nslots)
+		slots_grow(db);
+	size_t j = slot_hash(sql, db->nslots);
+	while (db->slots[j].sql && db->slots[j].sql != sql)
+		j = (j + 1) & (db->nslots - 1);
+	if (db->slots[j].sql) {
+		sqlite3_stmt *st = db->slots[j].st;
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		return st;
+	}
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	if (rc != SQLITE_OK) {
+		log_error("store: prepare failed: %s: %s", sqlite3_errmsg(db->h), sql);
+		return NULL;
+	}
+	db->slots[j].sql = sql;
+	db->slots[j].st = st;
+	db->used++;
+	return st;
+}
+
+int db_step(struct store_db *db, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return rc;
+	int st_rc = db_rc(rc);
+	if (st_rc != ST_CONFLICT)
+		log_error("store: %s (%s)", sqlite3_errmsg(db->h), sqlite3_sql(st));
+	sqlite3_reset(st);
+	return -st_rc;
+}
+
+int db_run(struct store_db *db, sqlite3_stmt *st)
+{
+	if (!st)
+		return -ST_ERR;
+	int rc = db_step(db, st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return 0;
+	return rc;
+}
+
+static int idx(sqlite3_stmt *st, const char *name)
+{
+	int i = sqlite3_bind_parameter_index(st, name);
+	if (i == 0)
+		log_error("store: no parameter %s in %s", name, sqlite3_sql(st));
+	return i;
+}
+
+void db_bind_text(sqlite3_stmt *st, const char *name, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, idx(st, name), v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, idx(st, name));
+}
+
+void db_bind_i64(sqlite3_stmt *st, const char *name, int64_t v)
+{
+	sqlite3_bind_int64(st, idx(st, name), v);
+}
+
+void db_bind_blob(sqlite3_stmt *st, const char *name, const void *p, size_t n)
+{
+	sqlite3_bind_blob(st, idx(st, name), p, (int)n, SQLITE_TRANSIENT);
+}
+
+void db_bind_null(sqlite3_stmt *st, const char *name)
+{
+	sqlite3_bind_null(st, idx(st, name));
+}
+
+char *db_col_dup(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	return t ? xstrndup((const char *)t, (size_t)sqlite3_column_bytes(st, col)) : NULL;
+}
+
+static int mkdir_parents(const char *path)
+{
+	char *copy = xstrdup(path);
+	char *dir = dirname(copy);
+	int rc = 0;
+	if (strcmp(dir, ".") != 0 && strcmp(dir, "/") != 0 && access(dir, F_OK) != 0) {
+		rc = mkdir_parents(dir);
+		if (rc == 0 && mkdir(dir, 0750) != 0 && errno != EEXIST) {
+			log_error("store: cannot create directory %s: %s", dir, strerror(errno));
+			rc = -1;
+		}
+	}
+	free(copy);
+	return rc;
+}
+
+int store_init(const struct store_opts *o)
+{
+	pthread_once(&reader_once, reader_key_init);
+	opts = *o;
+	free(opt_path);
+	free(opt_migrations);
+	opt_path = xstrdup(o->path);
+	opt_migrations = xstrdup(o->migrations_dir);
+	opts.path = opt_path;
+	opts.migrations_dir = opt_migrations;
+	if (!opts.batch_max)
+		opts.batch_max = 256;
+	if (strcmp(opt_path, ":memory:") != 0 && mkdir_parents(opt_path) < 0)
+		return -1;
+	/* a first connection creates the file and switches it to WAL */
+	struct store_db *db = db_open(false);
+	if (!db)
+		return -1;
+	db_close(db);
+	return o->skip_migrations || store_apply_migrations(false) >= 0 ? 0 : -1;
+}
+
+int store_apply_migrations(bool verbose)
+{
+	struct store_db *db = db_open(false);
+	if (!db)
+		return -1;
+	int rc = store_migrate(db, opt_migrations, verbose);
+	db_close(db);
+	return rc;
+}
+
+struct store_db *store_reader(void)
+{
+	struct store_db *db = pthread_getspecific(reader_key);
+	if (db)
+		return db;
+	db = db_open(true);
+	if (!db) {
+		log_error("store: no read connection; stopping");
+		abort();
+	}
+	pthread_setspecific(reader_key, db);
+	return db;
+}
+
+void store_read_begin(struct store_db *db)
+{
+	db_exec(db, "BEGIN");
+}
+
+void store_read_end(struct store_db *db)
+{
+	if (!sqlite3_get_autocommit(db->h))
+		db_exec(db, "COMMIT");
+}
+
+int store_savepoint(struct store_db *db, const char *name)
+{
+	char sql[96];
+	snprintf(sql, sizeof sql, "SAVEPOINT %s", name);
+	return db_exec(db, sql);
+}
+
+int store_rollback_to(struct store_db *db, const char *name)
+{
+	char sql[96];
+	snprintf(sql, sizeof sql, "ROLLBACK TO %s", name);
+	return db_exec(db, sql);
+}
+
+int store_release(struct store_db *db, const char *name)
+{
+	char sql[96];
+	snprintf(sql, sizeof sql, "RELEASE %s", name);
+	return db_exec(db, sql);
+}
+
+void store_shutdown(void)
+{
+	store_writer_stop();
+	struct store_db *db = pthread_getspecific(reader_key);
+	if (db) {
+		pthread_setspecific(reader_key, NULL);
+		db_close(db);
+	}
+	free(opt_path);
+	free(opt_migrations);
+	opt_path = opt_migrations = NULL;
+}

@@ -1,0 +1,46 @@
+/* internal.h - shared by the files of src/store/ only. */
+#ifndef SCRM_STORE_INTERNAL_H
+#define SCRM_STORE_INTERNAL_H
+
+#include "scrm/store.h"
+
+#include <sqlite3.h>
+
+struct stmt_slot {
+	const char *sql; /* static string: its address is the key */
+	sqlite3_stmt *st;
+};
+
+struct store_db {
+	sqlite3 *h;
+	struct stmt_slot *slots;
+	size_t nslots, used;
+	bool reader;
+};
+
+/* Open a connection with the daemon's pragmas. NULL on failure (logged). */
+struct store_db *db_open(bool reader);
+void db_close(struct store_db *db);
+int db_exec(struct store_db *db, const char *sql);
+
+/* The cached, reset statement for a static SQL string; NULL (logged) if it does
+ * not prepare. The statement stays owned by the cache: do not finalize it. */
+sqlite3_stmt *db_stmt(struct store_db *db, const char *sql);
+/* Step; returns SQLITE_ROW, SQLITE_DONE or -ST_* (logged unless a constraint). */
+int db_step(struct store_db *db, sqlite3_stmt *st);
+/* Step a statement that returns no rows and reset it: 0 or -ST_*. */
+int db_run(struct store_db *db, sqlite3_stmt *st);
+/* Map a SQLite result code to enum st_rc. */
+int db_rc(int sqlite_rc);
+
+void db_bind_text(sqlite3_stmt *st, const char *name, const char *v); /* NULL binds NULL */
+void db_bind_i64(sqlite3_stmt *st, const char *name, int64_t v);
+void db_bind_blob(sqlite3_stmt *st, const char *name, const void *p, size_t n);
+void db_bind_null(sqlite3_stmt *st, const char *name);
+char *db_col_dup(sqlite3_stmt *st, int col); /* NULL stays NULL; caller owns */
+
+const struct store_opts *store_opts_get(void);
+int store_migrate(struct store_db *db, const char *dir, bool verbose);
+void store_note_result(int st_rc_value); /* tracks the unavailable flag */
+
+#endif
