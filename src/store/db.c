@@ -72,7 +72,9 @@ int db_exec(struct store_db *db, const char *sql)
 	char *msg = NULL;
 	int rc = sqlite3_exec(db->h, sql, NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
-		log_error("store: %s: %s", sql, msg ? msg : sqlite3_errstr(rc));
+		/* name the statement by its first line: migrations are whole files */
+		log_error("store: %s (in: %.*s)", msg ? msg : sqlite3_errstr(rc),
+			  (int)strcspn(sql, "\n"), sql);
 		sqlite3_free(msg);
 		return -db_rc(rc);
 	}

@@ -1,0 +1,66 @@
+#!/bin/sh
+# Run every test suite and end with one line: "N passed, N failed".
+#   unit tests (cmocka)            build/unit/*       and build/unit-asan/* (ASan+UBSan)
+#   API tests against real daemons  build/scrmd        and build/scrmd-asan
+# A suite binary that crashes counts as a failure even if it printed no result.
+set -u
+cd "$(dirname "$0")/.."
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:halt_on_error=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0}"
+
+# count TAP lines of one run: appends "pass fail" to $results/counts
+tally() { # name, tapfile, exitcode
+	p=$(grep -c '^ok ' "$2" || true)
+	f=$(grep -c '^not ok ' "$2" || true)
+	if [ "$3" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		echo "FAILED: $1 exited with status $3 without reporting a failing test" >&2
+		tail -n 40 "$2" >&2
+	fi
+	echo "$p $f" >>"$results/counts"
+	printf '%-44s %4d passed, %d failed\n' "$1" "$p" "$f"
+}
+
+run_units() { # dir label
+	for t in "$1"/test_*; do
+		[ -x "$t" ] || continue
+		name="$2/$(basename "$t")"
+		CMOCKA_MESSAGE_OUTPUT=TAP "$t" >"$results/out" 2>&1
+		rc=$?
+		grep '^not ok' "$results/out" >&2 || true
+		[ $rc -ne 0 ] && grep -A30 -E '^#|ERROR|runtime error' "$results/out" | head -60 >&2
+		tally "$name" "$results/out" $rc
+	done
+}
+
+run_api() { # binary label
+	SCRM_BIN="$1" node --test --test-concurrency=2 --test-reporter=tap tests/api/ \
+		>"$results/api.tap" 2>&1
+	rc=$?
+	p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$results/api.tap" | tail -n 1)
+	f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$results/api.tap" | tail -n 1)
+	p=${p:-0}
+	f=${f:-0}
+	if [ $rc -ne 0 ]; then
+		grep -B2 -A40 -E '^ *not ok ' "$results/api.tap" | head -200 >&2
+		if [ "$f" -eq 0 ]; then
+			f=1
+			tail -n 40 "$results/api.tap" >&2
+		fi
+	fi
+	echo "$p $f" >>"$results/counts"
+	printf '%-44s %4d passed, %d failed\n' "$2" "$p" "$f"
+}
+
+run_units build/unit unit
+run_units build/unit-asan unit-asan
+run_api build/scrmd api
+run_api build/scrmd-asan api-asan
+
+passed=$(awk '{s+=$1} END {print s+0}' "$results/counts")
+failed=$(awk '{s+=$2} END {print s+0}' "$results/counts")
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
