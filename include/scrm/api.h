@@ -104,6 +104,7 @@ int api_users_patch(const struct req *rq, struct resp *rs);
 int api_users_delete(const struct req *rq, struct resp *rs);
 int api_tokens_create(const struct req *rq, struct resp *rs);
 int api_tokens_list(const struct req *rq, struct resp *rs);
+int api_tokens_get(const struct req *rq, struct resp *rs);
 int api_tokens_delete(const struct req *rq, struct resp *rs);
 int api_audit_list(const struct req *rq, struct resp *rs);
 int api_admin_backup(const struct req *rq, struct resp *rs);

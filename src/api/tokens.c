@@ -100,15 +100,36 @@ int api_tokens_list(const struct req *rq, struct resp *rs)
 	if (status)
 		return status;
 	struct acc a = {.data = json_array()};
-	int st = store_token_list(store_reader(), pg.after, pg.limit + 1, add_token, &a);
+	struct store_db *db = store_reader();
+	store_read_begin(db);
+	int st = store_token_list(db, pg.after, pg.limit + 1, add_token, &a);
+	int64_t total = pg.count ? store_token_count(db) : -1;
+	store_read_end(db);
 	if (st != ST_OK) {
 		json_decref(a.data);
 		return api_store_error(rs, st);
 	}
 	int64_t next = api_page_trim(a.data, pg.limit, "id");
-	int64_t total = pg.count ? store_token_count(store_reader()) : -1;
 	rs->body = api_page_result(a.data, next, total);
 	return 200;
+}
+
+int api_tokens_get(const struct req *rq, struct resp *rs)
+{
+	int status = 0;
+	int64_t id = api_path_id(rq, 0, rs, &status);
+	if (!id)
+		return status;
+	struct api_token t = {0};
+	int st = store_token_get(store_reader(), id, &t);
+	if (st == ST_OK) {
+		rs->body = token_json(&t);
+		status = 200;
+	} else {
+		status = api_store_error(rs, st);
+	}
+	api_token_clear(&t);
+	return status;
 }
 
 static int revoke_fn(struct store_db *db, struct api_write *w)

@@ -233,6 +233,9 @@ int api_users_patch(const struct req *rq, struct resp *rs)
 		return status;
 	if ((status = api_check_object(rq->body, spec, "", rs)) || (status = check_role(rs, rq->body)))
 		return status;
+	if (json_is_true(json_object_get(rq->body, "disabled")) && rq->who->kind == PRINCIPAL_USER &&
+	    rq->who->id == id)
+		return api_error(rs, 409, "conflict", "disabled", "you cannot deactivate yourself");
 	const char *dn = api_get_str(rq->body, "display_name");
 	if (dn && (status = api_check_label(rs, "display_name", dn, 100, true)))
 		return status;

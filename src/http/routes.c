@@ -30,6 +30,7 @@ const struct route http_routes[] = {
 
     {"GET", "/api/v1/tokens", api_tokens_list, A, 0, "tokens.list"},
     {"POST", "/api/v1/tokens", api_tokens_create, A, R_BODY, "tokens.create"},
+    {"GET", "/api/v1/tokens/{id}", api_tokens_get, A, 0, "tokens.get"},
     {"DELETE", "/api/v1/tokens/{id}", api_tokens_delete, A, 0, "tokens.delete"},
 
     {"GET", "/api/v1/audit-log", api_audit_list, A, 0, "audit.list"},

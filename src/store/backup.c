@@ -31,10 +31,8 @@ static int fsync_path(const char *path, bool dir)
 int store_backup(struct store_db *db, const char *dest, int64_t *bytes_out)
 {
 	struct stat sb;
-	if (stat(dest, &sb) == 0) {
-		log_error("backup: %s already exists", dest);
-		return -ST_CONFLICT;
-	}
+	if (stat(dest, &sb) == 0)
+		return -ST_CONFLICT; /* the caller picks another name or reports it */
 	char *tmp = xasprintf("%s.partial", dest);
 	unlink(tmp);
 	/* VACUUM INTO cannot run on a query_only connection and must not run inside
