@@ -95,6 +95,7 @@ install: all
 	install -m 0755 $(B)/scrmd $(DESTDIR)$(PREFIX)/bin/scrmd
 	rm -rf $(DESTDIR)$(DATADIR)/web $(DESTDIR)$(DATADIR)/migrations
 	cp -R web migrations $(DESTDIR)$(DATADIR)/
+	install -m 0644 README.md config.example.ini $(DESTDIR)$(DATADIR)/
 	install -D -m 0644 contrib/scrmd.service $(DESTDIR)/etc/systemd/system/scrmd.service
 	sed -i 's|/usr/local|$(PREFIX)|g' $(DESTDIR)/etc/systemd/system/scrmd.service
 	test -e $(DESTDIR)/etc/scrmd/scrmd.ini || \
