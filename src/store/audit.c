@@ -91,12 +91,9 @@ int store_audit_list(struct store_db *db, const struct audit_filter *f, int64_t 
 int64_t store_audit_count(struct store_db *db, const struct audit_filter *f)
 {
 	sqlite3_stmt *st = db_stmt(db, sql_audit_count);
-	if (!st)
-		return -1;
-	bind_filter(st, f);
-	int64_t n = db_step(db, st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-	sqlite3_reset(st);
-	return n;
+	if (st)
+		bind_filter(st, f);
+	return db_scalar(db, st);
 }
 
 int store_audit_purge(struct store_db *db, int64_t before)

@@ -205,6 +205,15 @@ int db_run(struct store_db *db, sqlite3_stmt *st)
 	return rc;
 }
 
+int64_t db_scalar(struct store_db *db, sqlite3_stmt *st)
+{
+	if (!st)
+		return -1;
+	int64_t n = db_step(db, st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+	sqlite3_reset(st);
+	return n;
+}
+
 static int idx(sqlite3_stmt *st, const char *name)
 {
 	int i = sqlite3_bind_parameter_index(st, name);

@@ -30,6 +30,8 @@ sqlite3_stmt *db_stmt(struct store_db *db, const char *sql);
 int db_step(struct store_db *db, sqlite3_stmt *st);
 /* Step a statement that returns no rows and reset it: 0 or -ST_*. */
 int db_run(struct store_db *db, sqlite3_stmt *st);
+/* Step a one-row, one-column query and reset it: the integer, or -1 (logged). */
+int64_t db_scalar(struct store_db *db, sqlite3_stmt *st);
 /* Map a SQLite result code to enum st_rc. */
 int db_rc(int sqlite_rc);
 

@@ -97,14 +97,14 @@ int store_migrate(struct store_db *db, const char *dir, bool verbose)
 	if (db_exec(db, sql_create) < 0)
 		goto out;
 
-	sqlite3_stmt *st = db_stmt(db, sql_max);
-	if (!st || db_step(db, st) != SQLITE_ROW)
+	int64_t have = db_scalar(db, db_stmt(db, sql_max));
+	if (have < 0)
 		goto out;
-	int have = sqlite3_column_int(st, 0);
-	sqlite3_reset(st);
+	sqlite3_stmt *st;
 	if (have > (n ? migs[n - 1].version : 0)) {
-		log_error("store: the database is at schema version %d, newer than this scrmd knows "
-			  "(%d); run the matching scrmd version", have, n ? migs[n - 1].version : 0);
+		log_error("store: the database is at schema version %lld, newer than this scrmd knows "
+			  "(%d); run the matching scrmd version",
+			  (long long)have, n ? migs[n - 1].version : 0);
 		goto out;
 	}
 

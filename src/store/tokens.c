@@ -139,10 +139,5 @@ int store_token_touch(struct store_db *db, int64_t id, int64_t now)
 
 int64_t store_token_count(struct store_db *db)
 {
-	sqlite3_stmt *st = db_stmt(db, sql_count);
-	if (!st)
-		return -1;
-	int64_t n = db_step(db, st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-	sqlite3_reset(st);
-	return n;
+	return db_scalar(db, db_stmt(db, sql_count));
 }

@@ -125,26 +125,17 @@ int store_user_update(struct store_db *db, const struct user *u)
 	return sqlite3_changes(db->h) ? ST_OK : ST_NOT_FOUND;
 }
 
-static int64_t count_query(struct store_db *db, const char *sql, int64_t id)
-{
-	sqlite3_stmt *st = db_stmt(db, sql);
-	if (!st)
-		return -1;
-	if (sqlite3_bind_parameter_count(st) > 0)
-		db_bind_i64(st, ":id", id);
-	int64_t n = db_step(db, st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-	sqlite3_reset(st);
-	return n;
-}
-
 int64_t store_user_count(struct store_db *db)
 {
-	return count_query(db, sql_user_count, 0);
+	return db_scalar(db, db_stmt(db, sql_user_count));
 }
 
 int64_t store_admins_active(struct store_db *db, int64_t except_id)
 {
-	return count_query(db, sql_admins, except_id);
+	sqlite3_stmt *st = db_stmt(db, sql_admins);
+	if (st)
+		db_bind_i64(st, ":id", except_id);
+	return db_scalar(db, st);
 }
 
 int store_user_list(struct store_db *db, int64_t after_id, int limit, store_user_cb cb, void *arg)

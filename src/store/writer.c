@@ -47,44 +47,36 @@ static void note_batch(size_t n)
 	atomic_fetch_add(&batch_hist[b], 1);
 }
 
-/* BEGIN IMMEDIATE can meet another process's write lock (a `scrmd user add` run
- * beside the daemon) even after busy_timeout; retry a few times with back-off. */
-static int begin_tx(struct store_db *db)
+/* BEGIN IMMEDIATE and COMMIT can meet another process's lock (a `scrmd user add`
+ * run beside the daemon) even after busy_timeout; retry a few times with
+ * back-off before giving up on the batch. */
+static int exec_retry(struct store_db *db, const char *sql)
 {
 	int rc = 0;
 	for (int attempt = 0; attempt < 8; attempt++) {
-		rc = sqlite3_exec(db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+		rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL);
 		if (rc == SQLITE_OK)
 			return 0;
 		if (db_rc(rc) != ST_BUSY)
 			break;
 		usleep(1000u << attempt);
 	}
-	log_error("store: BEGIN IMMEDIATE failed: %s", sqlite3_errmsg(db->h));
+	log_error("store: %s failed: %s", sql, sqlite3_errmsg(db->h));
 	return -db_rc(rc);
 }
 
 static int commit_tx(struct store_db *db)
 {
-	int rc = 0;
-	for (int attempt = 0; attempt < 8; attempt++) {
-		rc = sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL);
-		if (rc == SQLITE_OK)
-			return 0;
-		if (db_rc(rc) != ST_BUSY)
-			break;
-		usleep(1000u << attempt);
-	}
-	log_error("store: COMMIT failed: %s", sqlite3_errmsg(db->h));
-	if (!sqlite3_get_autocommit(db->h))
+	int rc = exec_retry(db, "COMMIT");
+	if (rc != 0 && !sqlite3_get_autocommit(db->h))
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
-	return -db_rc(rc);
+	return rc;
 }
 
 /* Run a batch of closures in one transaction; every job gets its result. */
 static void run_batch(struct store_db *db, struct job **jobs, size_t n)
 {
-	int rc = begin_tx(db);
+	int rc = exec_retry(db, "BEGIN IMMEDIATE");
 	if (rc == 0) {
 		for (size_t i = 0; i < n; i++) {
 			struct job *j = jobs[i];
