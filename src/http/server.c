@@ -308,6 +308,35 @@ static bool json_content_type(const char *ct)
 	       (n == 28 && strncasecmp(ct, "application/merge-patch+json", 28) == 0);
 }
 
+/* Find a string holding U+0000 anywhere in v (C strings would be cut short
+ * there); writes its path, such as "name" or "items[2].sku", to out. */
+static bool find_nul(const json_t *v, char *out, size_t cap, size_t len)
+{
+	if (json_is_string(v))
+		return strlen(json_string_value(v)) != json_string_length(v);
+	if (json_is_array(v)) {
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			int n = snprintf(out + len, cap - len, "[%zu]", i);
+			size_t nl = n > 0 && (size_t)n < cap - len ? len + (size_t)n : cap - 1;
+			if (find_nul(json_array_get(v, i), out, cap, nl))
+				return true;
+			out[len] = '\0';
+		}
+	} else if (json_is_object(v)) {
+		const char *k;
+		json_t *m;
+		json_object_foreach((json_t *)v, k, m)
+		{
+			int n = snprintf(out + len, cap - len, "%s%s", len ? "." : "", k);
+			size_t nl = n > 0 && (size_t)n < cap - len ? len + (size_t)n : cap - 1;
+			if (find_nul(m, out, cap, nl))
+				return true;
+			out[len] = '\0';
+		}
+	}
+	return false;
+}
+
 /* Parse the JSON body; 0 or the error status already queued in *ret. */
 static int parse_body(struct rctx *x, enum MHD_Result *ret)
 {
@@ -326,7 +355,10 @@ static int parse_body(struct rctx *x, enum MHD_Result *ret)
 		return -1;
 	}
 	json_error_t err;
-	x->json = json_loadb(x->body.data, x->body.len, JSON_REJECT_DUPLICATES, &err);
+	/* Any JSON value is accepted here, so that a body that is valid JSON but not
+	 * an object gets 422 from the handler's check, not 400 "not valid JSON". */
+	x->json = json_loadb(x->body.data, x->body.len,
+			     JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
 	if (!x->json) {
 		char msg[300], field[128] = "";
 		/* jansson reports a repeated key as: duplicate object key near '"k"' */
@@ -338,6 +370,12 @@ static int parse_body(struct rctx *x, enum MHD_Result *ret)
 		snprintf(msg, sizeof msg, "the body is not valid JSON (line %d, column %d): %s",
 			 err.line, err.column, err.text);
 		*ret = reply_error(x, 400, "invalid_json", field[0] ? field : NULL, msg);
+		return -1;
+	}
+	char path[256] = "";
+	if (find_nul(x->json, path, sizeof path, 0)) {
+		*ret = reply_error(x, 422, "validation_failed", path[0] ? path : NULL,
+				   "strings must not contain NUL characters (\\u0000)");
 		return -1;
 	}
 	return 0;
