@@ -214,6 +214,11 @@ int config_load_file(struct scrm_config *c, const char *path, char **err)
 			} else {
 				*close = '\0';
 				snprintf(section, sizeof section, "%s", trim(s + 1));
+				bool known = false;
+				for (size_t i = 0; i < SCRM_ARRAY_LEN(keys); i++)
+					known = known || strcmp(keys[i].section, section) == 0;
+				if (!known)
+					e = xasprintf("unknown section [%s]", section);
 			}
 		} else {
 			char *eq = strchr(s, '=');

@@ -94,7 +94,8 @@ static void test_errors(void **state)
 {
 	(void)state;
 	expect_error("[http]\nlisten = x:1\nthreadz = 3\n", ":3: unknown key 'threadz' in [http]");
-	expect_error("[nope]\nx = 1\n", ":2: unknown section [nope]");
+	expect_error("[nope]\nx = 1\n", ":1: unknown section [nope]");
+	expect_error("[http]\n[empty]\n", ":2: unknown section [empty]");
 	expect_error("[http]\nworkers = 0\n", "http.workers must be a whole number from 1");
 	expect_error("[http]\nworkers = 12abc\n", ":2:");
 	expect_error("[auth]\npbkdf2_iterations = 1000\n", "from 600000");
