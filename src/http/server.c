@@ -41,6 +41,7 @@ struct rctx {
 	char *path, *scratch;
 	const struct route *route;
 	bool path_matched, too_big, draining, is_static, close_conn;
+	size_t discarded; /* bytes of an oversize body read and dropped */
 	const char *params[REQ_MAX_PARAMS];
 	size_t limit;
 	struct buf body;
@@ -59,6 +60,10 @@ struct rctx {
 	bool ready;
 	struct rctx *next; /* worker queue */
 };
+
+/* How far past the limit an oversize body is read and dropped, so that the
+ * client gets to see its 413; beyond this the connection is closed. */
+#define DRAIN_MAX ((size_t)16 << 20)
 
 static struct MHD_Daemon *daemon_;
 static const struct scrm_config *cfg;
@@ -543,23 +548,35 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		client_ip(x);
 		x->route = http_route_match(method, x->path, x->scratch, plen, x->params, &x->path_matched);
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+		const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Expect");
 		int64_t n;
 		if (cl && str_to_i64(cl, &n) && (uint64_t)n > x->limit) {
-			/* refuse before reading it; the connection is closed afterwards */
 			x->too_big = true;
-			x->close_conn = true;
-			return handle(x);
+			/* A client waiting for "100 Continue", or one about to send far
+			 * too much, is answered now and the connection closed. Others
+			 * are answered once the body has been read and thrown away: a
+			 * client still sending when we close would see a reset, not 413. */
+			if (expect || (uint64_t)n > x->limit + DRAIN_MAX) {
+				x->close_conn = true;
+				return handle(x);
+			}
 		}
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		if (!x->too_big) {
-			if (x->body.len + *upload_size > x->limit) {
-				x->too_big = true;
-				buf_clear(&x->body);
-			} else {
-				buf_append(&x->body, upload, *upload_size);
+		if (x->too_big) {
+			x->discarded += *upload_size;
+			if (x->discarded > x->limit + DRAIN_MAX) {
+				log_warn("http: dropping a connection after %zu bytes of an oversize body",
+					 x->discarded);
+				return MHD_NO;
 			}
+		} else if (x->body.len + *upload_size > x->limit) {
+			x->too_big = true;
+			x->discarded = x->body.len + *upload_size;
+			buf_clear(&x->body);
+		} else {
+			buf_append(&x->body, upload, *upload_size);
 		}
 		*upload_size = 0;
 		return MHD_YES;
