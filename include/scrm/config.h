@@ -57,6 +57,9 @@ int config_set(struct scrm_config *cfg, const char *section, const char *key, co
 int config_validate(const struct scrm_config *cfg, char **err);
 void config_clear(struct scrm_config *cfg);
 
+/* The i-th known key (NULL past the end); *section gets its section. */
+const char *config_key_at(size_t i, const char **section);
+
 /* Split "HOST:PORT" or "[v6]:PORT"; host is written into host (size cap). */
 int config_parse_listen(const char *listen, char *host, size_t cap, unsigned *port);
 

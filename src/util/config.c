@@ -248,6 +248,14 @@ int config_load_file(struct scrm_config *c, const char *path, char **err)
 	return rc;
 }
 
+const char *config_key_at(size_t i, const char **section)
+{
+	if (i >= SCRM_ARRAY_LEN(keys))
+		return NULL;
+	*section = keys[i].section;
+	return keys[i].name;
+}
+
 int config_parse_listen(const char *listen, char *host, size_t cap, unsigned *port)
 {
 	const char *colon;

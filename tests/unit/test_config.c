@@ -72,6 +72,33 @@ static void test_example_file(void **state)
 	config_clear(&d);
 }
 
+/* Every key the daemon knows is documented in the example, in its section. */
+static void test_example_documents_every_key(void **state)
+{
+	(void)state;
+	char *text = NULL;
+	FILE *f = fopen("config.example.ini", "r");
+	assert_non_null(f);
+	size_t cap = 0;
+	ssize_t n = getdelim(&text, &cap, '\0', f);
+	fclose(f);
+	assert_true(n > 0);
+	const char *section;
+	for (size_t i = 0; config_key_at(i, &section); i++) {
+		char head[64], line[96];
+		snprintf(head, sizeof head, "\n[%s]\n", section);
+		snprintf(line, sizeof line, "\n%s =", config_key_at(i, &section));
+		const char *sec = strstr(text, head);
+		if (!sec)
+			fail_msg("config.example.ini has no [%s] section", section);
+		const char *next = strstr(sec + 1, "\n[");
+		const char *at = strstr(sec, line);
+		if (!at || (next && at > next))
+			fail_msg("config.example.ini does not document %s.%s", section, line + 1);
+	}
+	free(text);
+}
+
 static void test_values(void **state)
 {
 	(void)state;
@@ -164,6 +191,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_defaults_valid), cmocka_unit_test(test_example_file),
+	    cmocka_unit_test(test_example_documents_every_key),
 	    cmocka_unit_test(test_values),	   cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_validate),	   cmocka_unit_test(test_listen),
 	};
