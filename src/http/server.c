@@ -104,10 +104,11 @@ static void *worker_main(void *arg)
 		run_handler(x);
 		build_response(x);
 		x->ready = true;
-		struct MHD_Connection *c = x->conn;
+		/* x may be freed by the MHD thread once resumed. Count down only
+		 * after resuming: http_stop() stops MHD when the count reaches 0, and
+		 * stopping with a connection still suspended is not allowed. */
+		MHD_resume_connection(x->conn);
 		atomic_fetch_sub(&suspended, 1);
-		/* x may be freed by the MHD thread from here on */
-		MHD_resume_connection(c);
 	}
 	return NULL;
 }
@@ -456,7 +457,10 @@ static enum MHD_Result handle(struct rctx *x)
 	}
 	if (parse_body(x, &ret) < 0)
 		return ret;
-	const char *idem = MHD_lookup_connection_value(x->conn, MHD_HEADER_KIND, "Idempotency-Key");
+	/* Idempotency-Key means something on POST only; elsewhere it is ignored */
+	const char *idem = strcmp(x->method, "POST") == 0
+			       ? MHD_lookup_connection_value(x->conn, MHD_HEADER_KIND, "Idempotency-Key")
+			       : NULL;
 	if (idem && !valid_idem_key(idem))
 		return reply_error(x, 422, "validation_failed", "Idempotency-Key",
 				   "Idempotency-Key must be 1 to 255 visible ASCII characters");
@@ -471,7 +475,7 @@ static enum MHD_Result handle(struct rctx *x)
 	    .raw_body = x->body.data,
 	    .raw_len = x->body.len,
 	    .who = x->have_who ? &x->who : NULL,
-	    .idem_key = strcmp(x->method, "POST") == 0 ? idem : NULL,
+	    .idem_key = idem,
 	    .ip = x->ip,
 	    .user_agent = MHD_lookup_connection_value(x->conn, MHD_HEADER_KIND, "User-Agent"),
 	    .secure = tls,
