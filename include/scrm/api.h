@@ -47,6 +47,7 @@ int64_t api_path_id(const struct req *rq, int i, struct resp *rs, int *status);
 struct page {
 	int limit;
 	int64_t after;	/* decoded cursor; 0 = from the start */
+	int64_t after2;	/* second key of a two-part cursor (time-ordered lists) */
 	bool count;
 };
 int api_page_parse(const struct req *rq, struct resp *rs, struct page *pg);
@@ -56,6 +57,8 @@ int api_page_parse(const struct req *rq, struct resp *rs, struct page *pg);
 int64_t api_page_trim(json_t *data, int limit, const char *key_field);
 /* {"data": data, "next_cursor": ..., "total"?}; steals data. next_key 0 = no more. */
 json_t *api_page_result(json_t *data, int64_t next_key, int64_t total);
+/* The same with a two-part cursor (key, key2), e.g. (time, id). */
+json_t *api_page_result2(json_t *data, int64_t next_key, int64_t next_key2, int64_t total);
 /* Query-string helpers: 0 if absent or ok, else status after filling rs. */
 int api_query_i64(const struct req *rq, const char *key, int64_t *out, struct resp *rs);
 int api_query_time(const struct req *rq, const char *key, int64_t *out, struct resp *rs);
@@ -107,6 +110,26 @@ int api_tokens_list(const struct req *rq, struct resp *rs);
 int api_tokens_get(const struct req *rq, struct resp *rs);
 int api_tokens_delete(const struct req *rq, struct resp *rs);
 int api_audit_list(const struct req *rq, struct resp *rs);
+int api_customers_list(const struct req *rq, struct resp *rs);
+int api_customers_create(const struct req *rq, struct resp *rs);
+int api_customers_get(const struct req *rq, struct resp *rs);
+int api_customers_patch(const struct req *rq, struct resp *rs);
+int api_customers_delete(const struct req *rq, struct resp *rs);
+int api_customers_timeline(const struct req *rq, struct resp *rs);
+int api_customers_tag(const struct req *rq, struct resp *rs);
+int api_customers_untag(const struct req *rq, struct resp *rs);
+int api_customers_merge(const struct req *rq, struct resp *rs);
+int api_orders_upsert(const struct req *rq, struct resp *rs);
+int api_orders_list(const struct req *rq, struct resp *rs);
+int api_orders_get(const struct req *rq, struct resp *rs);
+int api_orders_bind(const struct req *rq, struct resp *rs);
+int api_orders_import(const struct req *rq, struct resp *rs);
+int api_customers_import(const struct req *rq, struct resp *rs);
+int api_tags_list(const struct req *rq, struct resp *rs);
+int api_tags_create(const struct req *rq, struct resp *rs);
+int api_tags_get(const struct req *rq, struct resp *rs);
+int api_tags_patch(const struct req *rq, struct resp *rs);
+int api_tags_delete(const struct req *rq, struct resp *rs);
 int api_admin_backup(const struct req *rq, struct resp *rs);
 
 /* The embedded OpenAPI document (NUL-terminated JSON). */

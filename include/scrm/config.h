@@ -20,6 +20,7 @@ struct scrm_config {
 	unsigned connection_timeout_s;
 	unsigned connection_memory_kb;	/* per-connection memory: bounds the request head */
 	unsigned max_body_kb;		/* JSON request bodies */
+	unsigned max_import_mb;		/* import uploads (spooled to disk) */
 	unsigned shutdown_grace_s;	/* how long SIGTERM waits for requests in flight */
 	char *web_root;
 	char *tls_cert, *tls_key;	/* PEM files; both or neither */
@@ -33,6 +34,7 @@ struct scrm_config {
 	unsigned cache_mb;		/* SQLite page cache per connection */
 	char *migrations_dir;
 	char *backup_dir;
+	char *spool_dir;		/* where uploads wait while they are imported */
 	/* [auth] */
 	unsigned pbkdf2_iterations;
 	unsigned session_hours;		/* absolute session lifetime */

@@ -17,6 +17,12 @@ void crypto_random(void *buf, size_t n);
 uint64_t crypto_random_below(uint64_t bound);
 
 void crypto_sha256(const void *data, size_t n, unsigned char out[CRYPTO_SHA256_LEN]);
+/* The same over data given in pieces: begin, add any number of times, end
+ * (which frees the state). */
+struct crypto_sha256_state;
+struct crypto_sha256_state *crypto_sha256_begin(void);
+void crypto_sha256_add(struct crypto_sha256_state *s, const void *data, size_t n);
+void crypto_sha256_end(struct crypto_sha256_state *s, unsigned char out[CRYPTO_SHA256_LEN]);
 void crypto_hmac_sha256(const void *key, size_t keylen, const void *data, size_t n,
 			unsigned char out[CRYPTO_SHA256_LEN]);
 /* Constant-time equality of two equal-length buffers. */

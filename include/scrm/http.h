@@ -45,6 +45,9 @@ struct req {
 	const json_t *body;			/* parsed JSON body (routes with a body) */
 	const char *raw_body;			/* the body's bytes as received */
 	size_t raw_len;
+	int body_fd;				/* R_STREAM: the spooled body (read from 0), else -1 */
+	uint64_t body_len;
+	const char *content_type;
 	const struct principal *who;		/* NULL on public routes */
 	const char *idem_key;			/* Idempotency-Key, validated, or NULL */
 	const char *ip, *user_agent;
@@ -77,6 +80,8 @@ enum route_flags {
 	R_SLOW = 1 << 2,	/* a read that may take long: run on a worker thread */
 	R_NO_CSRF = 1 << 3,	/* login: no session yet */
 	R_OPT_BODY = 1 << 4,	/* a JSON body is optional */
+	R_STREAM = 1 << 5,	/* an upload (NDJSON or CSV) spooled to a file, up to
+				 * [http] max_import_mb, never held in memory */
 };
 
 struct route {

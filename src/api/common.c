@@ -1,6 +1,6 @@
 /* common.c - the error shape, body checking, pagination and the write wrapper
  * shared by every resource. */
-#include "scrm/api.h"
+#include "internal.h"
 
 #include "scrm/config.h"
 #include "scrm/crypto.h"
@@ -9,7 +9,9 @@
 #include "scrm/timeutil.h"
 #include "scrm/util.h"
 
+#include <ctype.h>
 #include <stdarg.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +44,38 @@ int api_error(struct resp *rs, int status, const char *code, const char *field, 
 	rs->raw = NULL;
 	rs->body = json_pack("{s:o}", "error", err);
 	return status;
+}
+
+int api_core_error(struct resp *rs, const struct core_err *e)
+{
+	switch (e->rc) {
+	case CORE_INVALID:
+		return api_error(rs, 422, "validation_failed", e->field, "%s", e->msg);
+	case CORE_NOT_FOUND:
+		return api_error(rs, 404, "not_found", e->field, "%s", e->msg);
+	case CORE_CONFLICT: {
+		int st = api_error(rs, 409, "conflict", e->field, "%s", e->msg);
+		if (e->id)
+			json_object_set_new(json_object_get(rs->body, "error"), "id", json_integer(e->id));
+		return st;
+	}
+	case CORE_STORE:
+		return api_store_error(rs, e->st ? e->st : ST_ERR);
+	default:
+		return api_error(rs, 500, "internal", NULL, "internal error");
+	}
+}
+
+int64_t api_body_id(const json_t *body, const char *key, struct resp *rs, int *status)
+{
+	json_t *v = json_object_get(body, key);
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+		*status = api_error(rs, 422, "validation_failed", key, "%s must be a positive id", key);
+		return -1;
+	}
+	return json_integer_value(v);
 }
 
 int api_store_error(struct resp *rs, int st)
@@ -172,20 +206,21 @@ int64_t api_path_id(const struct req *rq, int i, struct resp *rs, int *status)
 	return id;
 }
 
-/* Cursors are opaque to clients: "v1:<key>" in base64url, so that the encoding
- * can change without breaking anyone who stored one. */
-static char *cursor_encode(int64_t key)
+/* Cursors are opaque to clients: "v1:<key>" or "v1:<key>:<key2>" in base64url,
+ * so that the encoding can change without breaking anyone who stored one. */
+static char *cursor_encode(int64_t key, int64_t key2)
 {
-	char raw[32], *out = xmalloc(64);
-	int n = snprintf(raw, sizeof raw, "v1:%lld", (long long)key);
+	char raw[64], *out = xmalloc(96);
+	int n = key2 ? snprintf(raw, sizeof raw, "v1:%lld:%lld", (long long)key, (long long)key2)
+		     : snprintf(raw, sizeof raw, "v1:%lld", (long long)key);
 	crypto_b64url_encode((const unsigned char *)raw, (size_t)n, out);
 	return out;
 }
 
-static bool cursor_decode(const char *s, int64_t *key)
+static bool cursor_decode(const char *s, int64_t *key, int64_t *key2)
 {
-	unsigned char raw[40];
-	if (strlen(s) > 48)
+	unsigned char raw[64];
+	if (strlen(s) > 80)
 		return false;
 	long n = crypto_b64url_decode(s, raw, sizeof raw - 1);
 	if (n < 4)
@@ -193,13 +228,20 @@ static bool cursor_decode(const char *s, int64_t *key)
 	raw[n] = '\0';
 	if (memcmp(raw, "v1:", 3) != 0)
 		return false;
+	char *two = strchr((char *)raw + 3, ':');
+	*key2 = 0;
+	if (two) {
+		*two++ = '\0';
+		if (!str_to_i64(two, key2) || *key2 <= 0)
+			return false;
+	}
 	return str_to_i64((const char *)raw + 3, key) && *key > 0;
 }
 
 int api_page_parse(const struct req *rq, struct resp *rs, struct page *pg)
 {
 	pg->limit = 50;
-	pg->after = 0;
+	pg->after = pg->after2 = 0;
 	pg->count = false;
 	const char *l = http_req_query(rq, "limit");
 	if (l) {
@@ -210,7 +252,7 @@ int api_page_parse(const struct req *rq, struct resp *rs, struct page *pg)
 		pg->limit = (int)v;
 	}
 	const char *c = http_req_query(rq, "cursor");
-	if (c && *c && !cursor_decode(c, &pg->after))
+	if (c && *c && !cursor_decode(c, &pg->after, &pg->after2))
 		return api_error(rs, 422, "validation_failed", "cursor",
 				 "cursor is not one this API issued; pass next_cursor unchanged");
 	return api_query_bool(rq, "count", &pg->count, rs);
@@ -227,10 +269,15 @@ int64_t api_page_trim(json_t *data, int limit, const char *key_field)
 
 json_t *api_page_result(json_t *data, int64_t next_key, int64_t total)
 {
+	return api_page_result2(data, next_key, 0, total);
+}
+
+json_t *api_page_result2(json_t *data, int64_t next_key, int64_t next_key2, int64_t total)
+{
 	json_t *o = json_object();
 	json_object_set_new(o, "data", data);
 	if (next_key > 0) {
-		char *c = cursor_encode(next_key);
+		char *c = cursor_encode(next_key, next_key2);
 		json_object_set_new(o, "next_cursor", json_string(c));
 		free(c);
 	} else {
@@ -300,15 +347,31 @@ struct wrap {
 
 static void request_hash(const struct req *rq, unsigned char out[CRYPTO_SHA256_LEN])
 {
-	struct buf b = {0};
-	buf_puts(&b, rq->method);
-	buf_putc(&b, '\0');
-	buf_puts(&b, rq->path);
-	buf_putc(&b, '\0');
-	if (rq->raw_body)
-		buf_append(&b, rq->raw_body, rq->raw_len);
-	crypto_sha256(b.data, b.len, out);
-	buf_clear(&b);
+	struct crypto_sha256_state *s = crypto_sha256_begin();
+	crypto_sha256_add(s, rq->method, strlen(rq->method) + 1);
+	crypto_sha256_add(s, rq->path, strlen(rq->path) + 1);
+	if (rq->route && (rq->route->flags & R_STREAM)) {
+		/* an upload: its media type (the same bytes read as CSV or as
+		 * NDJSON are another request) and its spooled bytes */
+		char type[64];
+		const char *ct = rq->content_type ? rq->content_type : "";
+		ct += strspn(ct, " ");
+		size_t t = 0;
+		for (; ct[t] && ct[t] != ';' && ct[t] != ' ' && t + 1 < sizeof type; t++)
+			type[t] = (char)tolower((unsigned char)ct[t]);
+		type[t] = '\0';
+		crypto_sha256_add(s, type, t + 1);
+		char chunk[65536];
+		ssize_t n;
+		off_t off = 0;
+		while (rq->body_fd >= 0 && (n = pread(rq->body_fd, chunk, sizeof chunk, off)) > 0) {
+			crypto_sha256_add(s, chunk, (size_t)n);
+			off += n;
+		}
+	} else if (rq->raw_body) {
+		crypto_sha256_add(s, rq->raw_body, rq->raw_len);
+	}
+	crypto_sha256_end(s, out);
 }
 
 /* Turn a stored record into the response: the stored bytes, unchanged. */

@@ -33,6 +33,30 @@ const struct route http_routes[] = {
     {"GET", "/api/v1/tokens/{id}", api_tokens_get, A, 0, "tokens.get"},
     {"DELETE", "/api/v1/tokens/{id}", api_tokens_delete, A, 0, "tokens.delete"},
 
+    {"GET", "/api/v1/customers", api_customers_list, V, 0, "customers.list"},
+    {"POST", "/api/v1/customers", api_customers_create, O, R_BODY, "customers.create"},
+    {"POST", "/api/v1/customers/merge", api_customers_merge, O, R_BODY, "customers.merge"},
+    {"POST", "/api/v1/customers/import", api_customers_import, O, R_STREAM, "customers.import"},
+    {"GET", "/api/v1/customers/{id}", api_customers_get, V, 0, "customers.get"},
+    {"PATCH", "/api/v1/customers/{id}", api_customers_patch, O, R_BODY, "customers.update"},
+    {"DELETE", "/api/v1/customers/{id}", api_customers_delete, O, 0, "customers.delete"},
+    {"GET", "/api/v1/customers/{id}/timeline", api_customers_timeline, V, 0, "customers.timeline"},
+    {"POST", "/api/v1/customers/{id}/tags", api_customers_tag, O, R_BODY, "customers.tag"},
+    {"DELETE", "/api/v1/customers/{id}/tags/{tag_id}", api_customers_untag, O, 0,
+     "customers.untag"},
+
+    {"GET", "/api/v1/orders", api_orders_list, V, 0, "orders.list"},
+    {"POST", "/api/v1/orders", api_orders_upsert, O, R_BODY, "orders.upsert"},
+    {"POST", "/api/v1/orders/bind", api_orders_bind, O, R_BODY, "orders.bind"},
+    {"POST", "/api/v1/orders/import", api_orders_import, O, R_STREAM, "orders.import"},
+    {"GET", "/api/v1/orders/{id}", api_orders_get, V, 0, "orders.get"},
+
+    {"GET", "/api/v1/tags", api_tags_list, V, 0, "tags.list"},
+    {"POST", "/api/v1/tags", api_tags_create, O, R_BODY, "tags.create"},
+    {"GET", "/api/v1/tags/{id}", api_tags_get, V, 0, "tags.get"},
+    {"PATCH", "/api/v1/tags/{id}", api_tags_patch, O, R_BODY, "tags.update"},
+    {"DELETE", "/api/v1/tags/{id}", api_tags_delete, O, 0, "tags.delete"},
+
     {"GET", "/api/v1/audit-log", api_audit_list, A, 0, "audit.list"},
     {"POST", "/api/v1/admin/backup", api_admin_backup, A, R_OPT_BODY | R_SLOW, "admin.backup"},
 

@@ -23,6 +23,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -32,6 +34,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct rctx {
@@ -42,6 +45,9 @@ struct rctx {
 	const struct route *route;
 	bool path_matched, too_big, draining, is_static, close_conn;
 	size_t discarded; /* bytes of an oversize body read and dropped */
+	int spool_fd;	  /* R_STREAM: the upload so far, in an unlinked file */
+	uint64_t spool_len;
+	bool spool_failed;
 	const char *params[REQ_MAX_PARAMS];
 	size_t limit;
 	struct buf body;
@@ -69,6 +75,7 @@ static struct MHD_Daemon *daemon_;
 static const struct scrm_config *cfg;
 static bool tls;
 static char *tls_cert_pem, *tls_key_pem;
+static char *spool_dir;
 static atomic_uint in_flight, suspended;
 static atomic_bool draining;
 
@@ -387,6 +394,69 @@ static int parse_body(struct rctx *x, enum MHD_Result *ret)
 	return 0;
 }
 
+/* Append upload bytes to the request's spool file, created unlinked on the
+ * first chunk so that it vanishes with the descriptor, whatever happens. */
+static void spool(struct rctx *x, const char *data, size_t n)
+{
+	if (x->spool_failed)
+		return;
+	if (x->spool_fd < 0) {
+		char *tmpl = xasprintf("%s/upload-XXXXXX", spool_dir);
+		x->spool_fd = mkostemp(tmpl, O_CLOEXEC);
+		if (x->spool_fd >= 0)
+			unlink(tmpl);
+		else
+			log_error("http: cannot create a spool file in %s: %s", spool_dir, strerror(errno));
+		free(tmpl);
+		if (x->spool_fd < 0) {
+			x->spool_failed = true;
+			return;
+		}
+	}
+	while (n > 0) {
+		ssize_t w = write(x->spool_fd, data, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			log_error("http: spooling an upload failed: %s", strerror(errno));
+			x->spool_failed = true;
+			return;
+		}
+		data += w;
+		n -= (size_t)w;
+		x->spool_len += (uint64_t)w;
+	}
+}
+
+static bool upload_type(const char *ct)
+{
+	if (!ct)
+		return false;
+	while (*ct == ' ')
+		ct++;
+	size_t n = strcspn(ct, "; ");
+	return (n == 20 && strncasecmp(ct, "application/x-ndjson", 20) == 0) ||
+	       (n == 21 && strncasecmp(ct, "application/jsonlines", 21) == 0) ||
+	       (n == 8 && strncasecmp(ct, "text/csv", 8) == 0);
+}
+
+/* A streamed upload: NDJSON or CSV, spooled completely. */
+static int check_upload(struct rctx *x, enum MHD_Result *ret)
+{
+	const char *ct = MHD_lookup_connection_value(x->conn, MHD_HEADER_KIND, "Content-Type");
+	if (!upload_type(ct)) {
+		*ret = reply_error(x, 415, "unsupported_media_type", NULL,
+				   "send the file as Content-Type: application/x-ndjson or text/csv");
+		return -1;
+	}
+	if (x->spool_failed) {
+		*ret = reply_error(x, 503, "unavailable", NULL,
+				   "the upload could not be stored (disk full?); try again later");
+		return -1;
+	}
+	return 0;
+}
+
 static bool valid_idem_key(const char *k)
 {
 	size_t n = strlen(k);
@@ -455,7 +525,7 @@ static enum MHD_Result handle(struct rctx *x)
 					   "cookie-authenticated writes must send the X-CSRF-Token "
 					   "header given at login");
 	}
-	if (parse_body(x, &ret) < 0)
+	if ((r->flags & R_STREAM) ? check_upload(x, &ret) < 0 : parse_body(x, &ret) < 0)
 		return ret;
 	/* Idempotency-Key means something on POST only; elsewhere it is ignored */
 	const char *idem = strcmp(x->method, "POST") == 0
@@ -474,6 +544,9 @@ static enum MHD_Result handle(struct rctx *x)
 	    .body = x->json,
 	    .raw_body = x->body.data,
 	    .raw_len = x->body.len,
+	    .body_fd = x->spool_fd,
+	    .body_len = x->spool_len,
+	    .content_type = MHD_lookup_connection_value(x->conn, MHD_HEADER_KIND, "Content-Type"),
 	    .who = x->have_who ? &x->who : NULL,
 	    .idem_key = idem,
 	    .ip = x->ip,
@@ -548,9 +621,12 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		size_t plen = strlen(x->path) + 1;
 		x->scratch = xmalloc(plen);
 		x->draining = atomic_load(&draining);
+		x->spool_fd = -1;
 		x->limit = (size_t)cfg->max_body_kb * 1024;
 		client_ip(x);
 		x->route = http_route_match(method, x->path, x->scratch, plen, x->params, &x->path_matched);
+		if (x->route && (x->route->flags & R_STREAM))
+			x->limit = (size_t)cfg->max_import_mb << 20;
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
 		const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Expect");
 		int64_t n;
@@ -575,10 +651,12 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 					 x->discarded);
 				return MHD_NO;
 			}
-		} else if (x->body.len + *upload_size > x->limit) {
+		} else if (x->body.len + x->spool_len + *upload_size > x->limit) {
 			x->too_big = true;
-			x->discarded = x->body.len + *upload_size;
+			x->discarded = x->body.len + x->spool_len + *upload_size;
 			buf_clear(&x->body);
+		} else if (x->route && (x->route->flags & R_STREAM)) {
+			spool(x, upload, *upload_size);
 		} else {
 			buf_append(&x->body, upload, *upload_size);
 		}
@@ -613,6 +691,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (x->response)
 		MHD_destroy_response(x->response);
 	json_decref(x->json);
+	if (x->spool_fd >= 0)
+		close(x->spool_fd);
 	http_resp_clear(&x->rs);
 	buf_clear(&x->body);
 	crypto_wipe(&x->who, sizeof x->who);
@@ -666,6 +746,17 @@ int http_start(const struct scrm_config *c, unsigned *port_out)
 		return -1;
 	http_metrics_init();
 	http_static_init(c->web_root);
+	free(spool_dir);
+	if (c->spool_dir) {
+		spool_dir = xstrdup(c->spool_dir);
+	} else {
+		char *copy = xstrdup(c->db_path);
+		spool_dir = xasprintf("%s/spool", dirname(copy));
+		free(copy);
+	}
+	if (mkdir(spool_dir, 0700) != 0 && errno != EEXIST)
+		log_warn("http: cannot create spool directory %s: %s; imports will fail", spool_dir,
+			 strerror(errno));
 
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned threads = c->threads ? c->threads : (unsigned)(ncpu > 0 ? ncpu : 2);
@@ -766,5 +857,6 @@ void http_stop(void)
 	http_static_shutdown();
 	free(tls_cert_pem);
 	free(tls_key_pem);
-	tls_cert_pem = tls_key_pem = NULL;
+	free(spool_dir);
+	tls_cert_pem = tls_key_pem = spool_dir = NULL;
 }

@@ -182,6 +182,21 @@ sqlite3_stmt *db_stmt(struct store_db *db, const char *sql)
 	return st;
 }
 
+char *db_prefix_end(const char *prefix)
+{
+	return xasprintf("%s\xf4\x8f\xbf\xbf", prefix);
+}
+
+sqlite3_stmt *db_prepare_dynamic(struct store_db *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_error("store: prepare failed: %s: %s", sqlite3_errmsg(db->h), sql);
+		return NULL;
+	}
+	return st;
+}
+
 int db_step(struct store_db *db, sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);

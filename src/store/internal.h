@@ -26,6 +26,12 @@ int db_exec(struct store_db *db, const char *sql);
 /* The cached, reset statement for a static SQL string; NULL (logged) if it does
  * not prepare. The statement stays owned by the cache: do not finalize it. */
 sqlite3_stmt *db_stmt(struct store_db *db, const char *sql);
+/* Prepare a statement assembled from constant fragments (never from request
+ * text) for one use; the caller finalizes it. NULL (logged) on error. */
+sqlite3_stmt *db_prepare_dynamic(struct store_db *db, const char *sql);
+/* The end of a prefix range: every string that starts with prefix sorts below
+ * the result in SQLite's byte order (prefix + U+10FFFF). Caller frees. */
+char *db_prefix_end(const char *prefix);
 /* Step; returns SQLITE_ROW, SQLITE_DONE or -ST_* (logged unless a constraint). */
 int db_step(struct store_db *db, sqlite3_stmt *st);
 /* Step a statement that returns no rows and reset it: 0 or -ST_*. */

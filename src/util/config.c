@@ -34,6 +34,7 @@ static const struct key keys[] = {
     {"http", "connection_timeout_s", K_UINT, F(connection_timeout_s), 1, 86400, NULL},
     {"http", "connection_memory_kb", K_UINT, F(connection_memory_kb), 16, 65536, NULL},
     {"http", "max_body_kb", K_UINT, F(max_body_kb), 1, 1048576, NULL},
+    {"http", "max_import_mb", K_UINT, F(max_import_mb), 1, 65536, NULL},
     {"http", "shutdown_grace_s", K_UINT, F(shutdown_grace_s), 0, 3600, NULL},
     {"http", "web_root", K_STR, F(web_root), 0, 0, NULL},
     {"http", "tls_cert", K_STR, F(tls_cert), 0, 0, NULL},
@@ -47,6 +48,7 @@ static const struct key keys[] = {
     {"store", "cache_mb", K_UINT, F(cache_mb), 1, 1048576, NULL},
     {"store", "migrations_dir", K_STR, F(migrations_dir), 0, 0, NULL},
     {"store", "backup_dir", K_STR, F(backup_dir), 0, 0, NULL},
+    {"store", "spool_dir", K_STR, F(spool_dir), 0, 0, NULL},
     {"auth", "pbkdf2_iterations", K_UINT, F(pbkdf2_iterations), 600000, 100000000, NULL},
     {"auth", "session_hours", K_UINT, F(session_hours), 1, 8760, NULL},
     {"auth", "session_idle_minutes", K_UINT, F(session_idle_minutes), 1, 525600, NULL},
@@ -83,6 +85,7 @@ void config_defaults(struct scrm_config *c)
 	c->connection_timeout_s = 60;
 	c->connection_memory_kb = 64;
 	c->max_body_kb = 1024;
+	c->max_import_mb = 256;
 	c->shutdown_grace_s = 30;
 	c->web_root = default_dir("web");
 	c->cookie_secure = xstrdup("auto");

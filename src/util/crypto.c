@@ -39,6 +39,28 @@ void crypto_sha256(const void *data, size_t n, unsigned char out[CRYPTO_SHA256_L
 		abort();
 }
 
+struct crypto_sha256_state *crypto_sha256_begin(void)
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	if (!c || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1)
+		abort();
+	return (struct crypto_sha256_state *)c;
+}
+
+void crypto_sha256_add(struct crypto_sha256_state *s, const void *data, size_t n)
+{
+	if (EVP_DigestUpdate((EVP_MD_CTX *)s, data, n) != 1)
+		abort();
+}
+
+void crypto_sha256_end(struct crypto_sha256_state *s, unsigned char out[CRYPTO_SHA256_LEN])
+{
+	unsigned int len = 0;
+	if (EVP_DigestFinal_ex((EVP_MD_CTX *)s, out, &len) != 1)
+		abort();
+	EVP_MD_CTX_free((EVP_MD_CTX *)s);
+}
+
 void crypto_hmac_sha256(const void *key, size_t keylen, const void *data, size_t n,
 			unsigned char out[CRYPTO_SHA256_LEN])
 {

@@ -335,3 +335,56 @@ let uniq = 0;
 export function unique(prefix = 'x') {
   return `${prefix}-${process.pid}-${++uniq}-${Math.random().toString(36).slice(2, 8)}`;
 }
+
+// Rows of one SQL query as objects (sqlite3 -json), waiting for a lock held by
+// the daemon rather than failing.
+export function sqliteJson(dbFile, sql) {
+  const r = spawnSync('sqlite3', ['-batch', '-bail', '-json', '-cmd', '.timeout 10000', dbFile, sql], { encoding: 'utf8', timeout: 30000 });
+  assert.equal(r.status, 0, `sqlite3 failed: ${r.stderr}`);
+  return r.stdout.trim() ? JSON.parse(r.stdout) : [];
+}
+
+// Every item of a paginated list: follows next_cursor with the given limit
+// until it is null, and fails on an empty page, a page over the limit or an
+// id seen twice. p may carry a query already. With count, every page must
+// report the same total and it must equal the number of items.
+export async function listAll(d, p, auth, { limit = 500, count = false } = {}) {
+  const items = [];
+  const seen = new Set();
+  let cursor = null;
+  let pages = 0;
+  let total;
+  for (;;) {
+    const q = new URLSearchParams({ limit: String(limit) });
+    if (count) q.set('count', 'true');
+    if (cursor) q.set('cursor', cursor);
+    const r = await d.req('GET', `${p}${p.includes('?') ? '&' : '?'}${q}`, auth);
+    assert.equal(r.status, 200, `${p}: ${r.text}`);
+    assert.ok(Array.isArray(r.json.data), r.text);
+    assert.ok(r.json.data.length <= limit, `${p}: a page of ${r.json.data.length} over limit ${limit}`);
+    if (count) {
+      if (total === undefined) total = r.json.total;
+      assert.equal(r.json.total, total, `${p}: the total changed between pages`);
+    } else {
+      assert.ok(!('total' in r.json), `${p}: total without count=true`);
+    }
+    for (const it of r.json.data) {
+      assert.ok(!seen.has(it.id), `${p}: id ${it.id} on two pages (limit ${limit})`);
+      seen.add(it.id);
+      items.push(it);
+    }
+    pages++;
+    cursor = r.json.next_cursor;
+    if (cursor === null) break;
+    assert.equal(typeof cursor, 'string');
+    assert.ok(r.json.data.length > 0, `${p}: an empty page with a next_cursor`);
+    assert.ok(pages < 100000, `${p}: pagination does not end`);
+  }
+  if (count) assert.equal(items.length, total, `${p}: total ${total} but ${items.length} items`);
+  return { items, pages, total };
+}
+
+// An RFC 3339 UTC string (no fraction) for a Unix time in seconds.
+export function isoSeconds(sec) {
+  return sec == null ? null : new Date(Number(sec) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

@@ -1,0 +1,228 @@
+/* tags.c - /tags: manual tags with group and colour, and their customer counts.
+ * Auto tags (kind "auto", applied by a rule) arrive with segmentation. */
+#include "internal.h"
+
+#include "scrm/timeutil.h"
+#include "scrm/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define TAG_NAME_MAX 50
+
+json_t *api_tag_json(const struct tag *t)
+{
+	json_t *rule = t->rule ? json_loads(t->rule, 0, NULL) : NULL;
+	return json_pack("{s:I, s:s, s:o, s:o, s:s, s:o, s:I, s:o, s:o}", "id", (json_int_t)t->id,
+			 "name", t->name, "group", t->group ? json_string(t->group) : json_null(),
+			 "color", t->color ? json_string(t->color) : json_null(), "kind", t->kind,
+			 "rule", rule ? rule : json_null(), "customer_count",
+			 (json_int_t)t->customer_count, "created_at", api_time(t->created_at),
+			 "updated_at", api_time(t->updated_at));
+}
+
+static const struct jfield tag_spec[] = {
+    {"name", J_STRING, 0, 200},
+    {"group", J_STRING, JF_NULLABLE, 200},
+    {"color", J_STRING, JF_NULLABLE, 7},
+    {"kind", J_STRING, 0, 16},
+    {"rule", J_ANY, JF_NULLABLE, 0},
+    {NULL, 0, 0, 0},
+};
+
+/* Check the writable fields present in body (name required when creating). */
+static int check_tag_body(const json_t *body, bool create, struct resp *rs)
+{
+	int status = api_check_object(body, tag_spec, "", rs);
+	if (status)
+		return status;
+	const char *name = api_get_str(body, "name");
+	if (create && !name)
+		return api_error(rs, 422, "validation_failed", "name", "name is required");
+	if (name && (status = api_check_label(rs, "name", name, TAG_NAME_MAX, false)))
+		return status;
+	const char *group = api_get_str(body, "group");
+	if (group && (status = api_check_label(rs, "group", group, TAG_NAME_MAX, true)))
+		return status;
+	const char *color = api_get_str(body, "color"), *why;
+	if (color && (why = core_color_problem(color)))
+		return api_error(rs, 422, "validation_failed", "color", "color %s", why);
+	const char *kind = api_get_str(body, "kind");
+	if (kind && strcmp(kind, "manual") != 0)
+		return api_error(rs, 422, "validation_failed", "kind",
+				 strcmp(kind, "auto") == 0
+				     ? "auto tags (kind auto, with a rule) are not available in this "
+				       "version; kind must be manual"
+				     : "kind must be manual or auto");
+	json_t *rule = json_object_get(body, "rule");
+	if (rule && !json_is_null(rule))
+		return api_error(rs, 422, "validation_failed", "rule", "only auto tags have a rule");
+	return 0;
+}
+
+static void take(char **slot, const json_t *body, const char *key)
+{
+	json_t *v = json_object_get(body, key);
+	if (!v)
+		return;
+	free(*slot);
+	*slot = xstrdup(json_string_value(v));
+}
+
+static int create_fn(struct store_db *db, struct api_write *w)
+{
+	const json_t *body = w->rq->body;
+	struct tag t = {.kind = xstrdup("manual"), .created_at = time_now()};
+	take(&t.name, body, "name");
+	take(&t.group, body, "group");
+	take(&t.color, body, "color");
+	int st = store_tag_insert(db, &t);
+	int status;
+	if (st == ST_CONFLICT) {
+		struct tag have = {0};
+		store_tag_by_name(db, t.name, &have);
+		status = api_error(w->rs, 409, "conflict", "name", "a tag named %s exists", t.name);
+		json_object_set_new(json_object_get(w->rs->body, "error"), "id", json_integer(have.id));
+		tag_clear(&have);
+	} else if (st != ST_OK) {
+		status = -st;
+	} else {
+		w->target_id = t.id;
+		w->detail = json_pack("{s:s}", "name", t.name);
+		w->rs->body = api_tag_json(&t);
+		w->rs->location = xasprintf("/api/v1/tags/%lld", (long long)t.id);
+		status = 201;
+	}
+	tag_clear(&t);
+	return status;
+}
+
+int api_tags_create(const struct req *rq, struct resp *rs)
+{
+	int status = check_tag_body(rq->body, true, rs);
+	return status ? status : api_write(rq, rs, "tag.create", "tag", create_fn, NULL);
+}
+
+static int update_fn(struct store_db *db, struct api_write *w)
+{
+	int64_t id = *(int64_t *)w->arg;
+	const json_t *body = w->rq->body;
+	struct tag t = {0};
+	int st = store_tag_get(db, id, &t);
+	int status;
+	if (st == ST_NOT_FOUND) {
+		status = api_error(w->rs, 404, "not_found", NULL, "no such tag");
+	} else if (st != ST_OK) {
+		status = -st;
+	} else {
+		take(&t.name, body, "name");
+		take(&t.group, body, "group");
+		take(&t.color, body, "color");
+		t.updated_at = time_now();
+		st = store_tag_update(db, &t);
+		if (st == ST_CONFLICT) {
+			struct tag have = {0};
+			store_tag_by_name(db, t.name, &have);
+			status = api_error(w->rs, 409, "conflict", "name", "a tag named %s exists", t.name);
+			json_object_set_new(json_object_get(w->rs->body, "error"), "id", json_integer(have.id));
+			tag_clear(&have);
+		} else if (st != ST_OK) {
+			status = -st;
+		} else {
+			w->target_id = id;
+			w->detail = json_pack("{s:s}", "name", t.name);
+			w->rs->body = api_tag_json(&t);
+			status = 200;
+		}
+	}
+	tag_clear(&t);
+	return status;
+}
+
+int api_tags_patch(const struct req *rq, struct resp *rs)
+{
+	int status = 0;
+	int64_t id = api_path_id(rq, 0, rs, &status);
+	if (!id || (status = check_tag_body(rq->body, false, rs)))
+		return status;
+	return api_write(rq, rs, "tag.update", "tag", update_fn, &id);
+}
+
+static int delete_fn(struct store_db *db, struct api_write *w)
+{
+	int64_t id = *(int64_t *)w->arg;
+	struct tag t = {0};
+	int st = store_tag_get(db, id, &t);
+	if (st == ST_OK)
+		st = store_tag_delete(db, id);
+	int status = st == ST_OK ? 204
+		     : st == ST_NOT_FOUND ? api_error(w->rs, 404, "not_found", NULL, "no such tag")
+					  : -st;
+	if (st == ST_OK) {
+		w->target_id = id;
+		w->detail = json_pack("{s:s, s:I}", "name", t.name, "customers",
+				      (json_int_t)t.customer_count);
+	}
+	tag_clear(&t);
+	return status;
+}
+
+int api_tags_delete(const struct req *rq, struct resp *rs)
+{
+	int status = 0;
+	int64_t id = api_path_id(rq, 0, rs, &status);
+	return id ? api_write(rq, rs, "tag.delete", "tag", delete_fn, &id) : status;
+}
+
+int api_tags_get(const struct req *rq, struct resp *rs)
+{
+	int status = 0;
+	int64_t id = api_path_id(rq, 0, rs, &status);
+	if (!id)
+		return status;
+	struct tag t = {0};
+	int st = store_tag_get(store_reader(), id, &t);
+	if (st == ST_OK) {
+		rs->body = api_tag_json(&t);
+		status = 200;
+	} else {
+		status = st == ST_NOT_FOUND ? api_error(rs, 404, "not_found", NULL, "no such tag")
+					    : api_store_error(rs, st);
+	}
+	tag_clear(&t);
+	return status;
+}
+
+static void add_tag(void *arg, const struct tag *t)
+{
+	json_array_append_new(arg, api_tag_json(t));
+}
+
+int api_tags_list(const struct req *rq, struct resp *rs)
+{
+	struct page pg;
+	int status = api_page_parse(rq, rs, &pg);
+	if (status)
+		return status;
+	struct tag_filter f = {.group = http_req_query(rq, "group"),
+			       .kind = http_req_query(rq, "kind"),
+			       .q = http_req_query(rq, "q")};
+	if (f.kind && strcmp(f.kind, "manual") != 0 && strcmp(f.kind, "auto") != 0)
+		return api_error(rs, 422, "validation_failed", "kind", "kind must be manual or auto");
+	if (f.q && strlen(f.q) > 100)
+		return api_error(rs, 422, "validation_failed", "q", "q is too long (100 bytes at most)");
+	if (f.q && !*f.q)
+		f.q = NULL;
+	struct store_db *db = store_reader();
+	json_t *data = json_array();
+	store_read_begin(db);
+	int st = store_tag_list(db, &f, pg.after, pg.limit + 1, add_tag, data);
+	int64_t total = pg.count ? store_tag_count(db, &f) : -1;
+	store_read_end(db);
+	if (st != ST_OK) {
+		json_decref(data);
+		return api_store_error(rs, st);
+	}
+	rs->body = api_page_result(data, api_page_trim(data, pg.limit, "id"), total);
+	return 200;
+}
