@@ -5,10 +5,12 @@
 #include "scrm/api.h"
 #include "scrm/cli.h"
 #include "scrm/config.h"
+#include "scrm/demo.h"
 #include "scrm/http.h"
 #include "scrm/log.h"
 #include "scrm/sched.h"
 #include "scrm/store.h"
+#include "scrm/timeutil.h"
 #include "scrm/util.h"
 
 #include <errno.h>
@@ -33,7 +35,7 @@ static const char usage_text[] =
     "       scrmd user passwd NAME | scrmd user list\n"
     "       scrmd token create --name NAME --role ROLE | token list | token revoke ID\n"
     "       scrmd backup OUTFILE\n"
-    "       scrmd demo-data [--customers N] [--seed S]\n"
+    "       scrmd demo-data [--customers N] [--seed S] [--end YYYY-MM-DD]\n"
     "       scrmd --version | --help\n"
     "\n"
     "Every subcommand takes --config FILE and --db PATH. Passwords for `user add`\n"
@@ -181,25 +183,79 @@ out:
 	return code;
 }
 
-static int demo_data(const struct opts *o)
+static int demo_usage(void)
 {
-	int64_t n = 0, seed = 0;
+	fprintf(stderr, "usage: scrmd demo-data [--customers N] [--seed S] [--end YYYY-MM-DD]\n"
+			"  N from 1 to %d (default 10000), S any integer (default 1), the end\n"
+			"  date from 2000 to 2099 (default today, UTC)\n",
+		DEMO_MAX_CUSTOMERS);
+	return 2;
+}
+
+static int demo_data(const struct opts *o, const struct scrm_config *cfg)
+{
+	int64_t n = 10000, seed = 1, end = -1;
 	for (int i = 1; i < o->nrest; i++) {
 		const char *a = o->nrest > i + 1 ? o->rest[i + 1] : NULL;
-		if (strcmp(o->rest[i], "--customers") == 0 && a && str_to_i64(a, &n) && n > 0)
+		int y, m, d;
+		if (strcmp(o->rest[i], "--customers") == 0 && a && str_to_i64(a, &n) && n > 0 &&
+		    n <= DEMO_MAX_CUSTOMERS)
 			i++;
 		else if (strcmp(o->rest[i], "--seed") == 0 && a && str_to_i64(a, &seed))
 			i++;
-		else {
-			fprintf(stderr, "usage: scrmd demo-data [--customers N] [--seed S]\n");
-			return 2;
+		else if (strcmp(o->rest[i], "--end") == 0 && a && time_parse_date(a, &y, &m, &d) &&
+			 y >= 2000 && y <= 2099) {
+			end = time_days_from_civil(y, (unsigned)m, (unsigned)d) * 86400;
+			i++;
+		} else {
+			return demo_usage();
 		}
 	}
-	fprintf(stderr,
-		"scrmd demo-data: not available in this version. Synthetic customers and orders\n"
-		"arrive together with the customer and order records; this build has users,\n"
-		"tokens and the audit log only.\n");
-	return 3;
+	if (end < 0)
+		end = time_now() / 86400 * 86400; /* today, 00:00 UTC */
+	if (cli_open_store(cfg, true) < 0)
+		return 1;
+	int code = 1;
+	int64_t have = store_demo_customer_count();
+	if (have != 0) {
+		if (have > 0)
+			fprintf(stderr,
+				"scrmd demo-data: %s already has %lld customers; demo data goes only into"
+				" a database without customers\n",
+				cfg->db_path, (long long)have);
+		goto out;
+	}
+	/* The first user of a database is an admin: serve would not create one once
+	 * the demo operators exist, so create it now the way serve does. */
+	if (cli_first_admin(cfg) < 0)
+		goto out;
+	/* that left this thread's read connection open: reopen without it, so that the
+	 * load has the database to itself and can skip the WAL */
+	store_shutdown();
+	if (cli_open_store(cfg, false) < 0)
+		return 1;
+	struct demo_opts d = {.customers = n, .seed = (uint64_t)seed, .end = end,
+			      .pbkdf2_iterations = cfg->pbkdf2_iterations, .progress = true};
+	struct demo_summary s;
+	int rc = demo_generate(&d, &s);
+	if (rc == 1) {
+		fprintf(stderr, "scrmd demo-data: %s has customers now; nothing was loaded\n",
+			cfg->db_path);
+	} else if (rc < 0) {
+		fprintf(stderr, "scrmd demo-data: the load failed (see above); it was rolled back\n");
+	} else {
+		printf("demo data in %s: %lld customers, %lld orders (%.1f%% bound to customers),\n"
+		       "%lld tags on %lld customer-tag links, %lld timeline events, %lld channels,\n"
+		       "%lld operators created; %.1f s\n",
+		       cfg->db_path, (long long)s.customers, (long long)s.orders,
+		       s.orders ? 100.0 * (double)s.bound_orders / (double)s.orders : 0.0,
+		       (long long)s.tags, (long long)s.tag_links, (long long)s.events,
+		       (long long)s.channels, (long long)s.users_created, s.seconds);
+		code = 0;
+	}
+out:
+	store_shutdown();
+	return code;
 }
 
 int main(int argc, char **argv)
@@ -226,10 +282,6 @@ int main(int argc, char **argv)
 			goto done;
 		}
 	}
-	if (strcmp(cmd, "demo-data") == 0) {
-		code = demo_data(&o);
-		goto done;
-	}
 	struct scrm_config cfg;
 	if (load_config(&o, &cfg) < 0) {
 		code = 2;
@@ -246,6 +298,8 @@ int main(int argc, char **argv)
 		code = cli_token(&cfg, o.nrest - 1, o.rest + 1);
 	} else if (strcmp(cmd, "backup") == 0 && o.nrest == 2) {
 		code = cli_backup(&cfg, o.rest[1]);
+	} else if (strcmp(cmd, "demo-data") == 0) {
+		code = demo_data(&o, &cfg);
 	} else {
 		fprintf(stderr, "scrmd: unknown command or arguments: %s\n\n%s", cmd, usage_text);
 		code = 2;
