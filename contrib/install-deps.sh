@@ -7,7 +7,7 @@ want="build-essential pkg-config libmicrohttpd-dev libsqlite3-dev libjansson-dev
 case "${1:-build}" in
   build) ;;
   test)  want="$want libcmocka-dev nodejs sqlite3 curl" ;;
-  bench) want="$want wrk sqlite3 curl nodejs" ;;
+  bench) want="$want wrk sqlite3 curl nodejs bc" ;;
   *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
 esac
 missing=""
