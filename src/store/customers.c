@@ -144,10 +144,9 @@ int store_customer_insert(struct store_db *db, struct customer *c)
 		return ST_ERR;
 	bind_writable(st, c);
 	db_bind_i64(st, ":t", c->created_at);
-	int rc = db_run(db, st);
-	if (rc < 0)
-		return -rc;
-	c->id = sqlite3_last_insert_rowid(db->h);
+	int rc = db_insert(db, st, &c->id);
+	if (rc != ST_OK)
+		return rc;
 	c->updated_at = c->created_at;
 	return ST_OK;
 }
@@ -160,10 +159,7 @@ int store_customer_update(struct store_db *db, const struct customer *c)
 	bind_writable(st, c);
 	db_bind_i64(st, ":t", c->updated_at);
 	db_bind_i64(st, ":id", c->id);
-	int rc = db_run(db, st);
-	if (rc < 0)
-		return -rc;
-	return sqlite3_changes(db->h) ? ST_OK : ST_NOT_FOUND;
+	return db_change_one(db, st);
 }
 
 int store_customer_refresh_figures(struct store_db *db, int64_t id)

@@ -220,6 +220,23 @@ int db_run(struct store_db *db, sqlite3_stmt *st)
 	return rc;
 }
 
+int db_insert(struct store_db *db, sqlite3_stmt *st, int64_t *id)
+{
+	int rc = db_run(db, st);
+	if (rc < 0)
+		return -rc;
+	*id = sqlite3_last_insert_rowid(db->h);
+	return ST_OK;
+}
+
+int db_change_one(struct store_db *db, sqlite3_stmt *st)
+{
+	int rc = db_run(db, st);
+	if (rc < 0)
+		return -rc;
+	return sqlite3_changes(db->h) ? ST_OK : ST_NOT_FOUND;
+}
+
 int64_t db_scalar(struct store_db *db, sqlite3_stmt *st)
 {
 	if (!st)

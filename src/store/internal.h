@@ -36,6 +36,11 @@ char *db_prefix_end(const char *prefix);
 int db_step(struct store_db *db, sqlite3_stmt *st);
 /* Step a statement that returns no rows and reset it: 0 or -ST_*. */
 int db_run(struct store_db *db, sqlite3_stmt *st);
+/* Run an INSERT and put the new rowid in *id: ST_OK or the failure. */
+int db_insert(struct store_db *db, sqlite3_stmt *st, int64_t *id);
+/* Run an UPDATE or DELETE meant for one row: ST_OK, ST_NOT_FOUND when no row
+ * changed, or the failure. */
+int db_change_one(struct store_db *db, sqlite3_stmt *st);
 /* Step a one-row, one-column query and reset it: the integer, or -1 (logged). */
 int64_t db_scalar(struct store_db *db, sqlite3_stmt *st);
 /* Map a SQLite result code to enum st_rc. */

@@ -110,10 +110,9 @@ int store_order_insert(struct store_db *db, struct order *o)
 	db_bind_text(st, ":p", o->platform);
 	db_bind_text(st, ":e", o->external_id);
 	db_bind_i64(st, ":t", o->created_at);
-	int rc = db_run(db, st);
-	if (rc < 0)
-		return -rc;
-	o->id = sqlite3_last_insert_rowid(db->h);
+	int rc = db_insert(db, st, &o->id);
+	if (rc != ST_OK)
+		return rc;
 	o->updated_at = o->created_at;
 	return ST_OK;
 }
@@ -126,10 +125,7 @@ int store_order_update(struct store_db *db, const struct order *o)
 	bind_order(st, o);
 	db_bind_i64(st, ":t", o->updated_at);
 	db_bind_i64(st, ":id", o->id);
-	int rc = db_run(db, st);
-	if (rc < 0)
-		return -rc;
-	return sqlite3_changes(db->h) ? ST_OK : ST_NOT_FOUND;
+	return db_change_one(db, st);
 }
 
 int store_orders_unbound_by_phone(struct store_db *db, const char *phone, int64_t **ids, size_t *n)

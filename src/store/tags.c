@@ -86,10 +86,9 @@ int store_tag_insert(struct store_db *db, struct tag *t)
 		return ST_ERR;
 	bind_tag(st, t);
 	db_bind_i64(st, ":t", t->created_at);
-	int rc = db_run(db, st);
-	if (rc < 0)
-		return -rc;
-	t->id = sqlite3_last_insert_rowid(db->h);
+	int rc = db_insert(db, st, &t->id);
+	if (rc != ST_OK)
+		return rc;
 	t->updated_at = t->created_at;
 	return ST_OK;
 }
@@ -102,10 +101,7 @@ int store_tag_update(struct store_db *db, const struct tag *t)
 	bind_tag(st, t);
 	db_bind_i64(st, ":t", t->updated_at);
 	db_bind_i64(st, ":id", t->id);
-	int rc = db_run(db, st);
-	if (rc < 0)
-		return -rc;
-	return sqlite3_changes(db->h) ? ST_OK : ST_NOT_FOUND;
+	return db_change_one(db, st);
 }
 
 int store_tag_delete(struct store_db *db, int64_t id)
@@ -114,10 +110,7 @@ int store_tag_delete(struct store_db *db, int64_t id)
 	if (!st)
 		return ST_ERR;
 	db_bind_i64(st, ":id", id);
-	int rc = db_run(db, st);
-	if (rc < 0)
-		return -rc;
-	return sqlite3_changes(db->h) ? ST_OK : ST_NOT_FOUND;
+	return db_change_one(db, st);
 }
 
 static void build_where(struct buf *b, const struct tag_filter *f)

@@ -58,10 +58,9 @@ int store_token_insert(struct store_db *db, const unsigned char hash[32], struct
 	db_bind_i64(st, ":by", t->created_by);
 	db_bind_i64(st, ":t", t->created_at);
 	db_bind_i64(st, ":e", t->expires_at);
-	int rc = db_run(db, st);
-	if (rc < 0)
-		return -rc;
-	t->id = sqlite3_last_insert_rowid(db->h);
+	int rc = db_insert(db, st, &t->id);
+	if (rc != ST_OK)
+		return rc;
 	return ST_OK;
 }
 
@@ -121,10 +120,7 @@ static int update_one(struct store_db *db, const char *sql, int64_t id, int64_t 
 		return ST_ERR;
 	db_bind_i64(st, ":id", id);
 	db_bind_i64(st, ":t", now);
-	int rc = db_run(db, st);
-	if (rc < 0)
-		return -rc;
-	return sqlite3_changes(db->h) ? ST_OK : ST_NOT_FOUND;
+	return db_change_one(db, st);
 }
 
 int store_token_revoke(struct store_db *db, int64_t id, int64_t now)

@@ -100,10 +100,9 @@ int store_user_insert(struct store_db *db, struct user *u)
 	db_bind_text(st, ":p", u->password_hash);
 	db_bind_i64(st, ":x", u->disabled);
 	db_bind_i64(st, ":t", now);
-	int rc = db_run(db, st);
-	if (rc < 0)
-		return -rc;
-	u->id = sqlite3_last_insert_rowid(db->h);
+	int rc = db_insert(db, st, &u->id);
+	if (rc != ST_OK)
+		return rc;
 	u->created_at = u->updated_at = now;
 	return ST_OK;
 }
@@ -119,10 +118,7 @@ int store_user_update(struct store_db *db, const struct user *u)
 	db_bind_text(st, ":p", u->password_hash);
 	db_bind_i64(st, ":x", u->disabled);
 	db_bind_i64(st, ":t", u->updated_at ? u->updated_at : time_now());
-	int rc = db_run(db, st);
-	if (rc < 0)
-		return -rc;
-	return sqlite3_changes(db->h) ? ST_OK : ST_NOT_FOUND;
+	return db_change_one(db, st);
 }
 
 int64_t store_user_count(struct store_db *db)
@@ -184,10 +180,9 @@ int store_session_insert(struct store_db *db, const unsigned char hash[32], stru
 	db_bind_text(st, ":ua", user_agent);
 	db_bind_i64(st, ":t", s->created_at);
 	db_bind_i64(st, ":e", s->expires_at);
-	int rc = db_run(db, st);
-	if (rc < 0)
-		return -rc;
-	s->id = sqlite3_last_insert_rowid(db->h);
+	int rc = db_insert(db, st, &s->id);
+	if (rc != ST_OK)
+		return rc;
 	s->last_seen_at = s->created_at;
 	return ST_OK;
 }
