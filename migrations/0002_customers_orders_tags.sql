@@ -85,7 +85,8 @@ CREATE TABLE orders (
   updated_at    INTEGER NOT NULL,
   UNIQUE (platform, external_id)
 );
-CREATE INDEX orders_customer ON orders(customer_id, paid_at) WHERE customer_id IS NOT NULL;
+-- covering: a customer's figures and 12-month spend are read from the index alone
+CREATE INDEX orders_customer ON orders(customer_id, paid_at, status, amount_cents) WHERE customer_id IS NOT NULL;
 CREATE INDEX orders_unbound_phone ON orders(buyer_phone) WHERE customer_id IS NULL AND buyer_phone IS NOT NULL;
 CREATE INDEX orders_paid_at ON orders(paid_at);
 

@@ -100,6 +100,11 @@ static int load_config(const struct opts *o, struct scrm_config *cfg)
 		goto fail;
 	if (config_validate(cfg, &err) < 0)
 		goto fail;
+	/* the business calendar: set before any thread starts */
+	if (time_set_zone(cfg->timezone) < 0) {
+		err = xasprintf("general.timezone '%s' cannot be loaded", cfg->timezone);
+		goto fail;
+	}
 	enum log_level lv;
 	if (log_level_parse(cfg->log_level, &lv) == 0)
 		log_set_level(lv);

@@ -130,6 +130,45 @@ int api_tags_create(const struct req *rq, struct resp *rs);
 int api_tags_get(const struct req *rq, struct resp *rs);
 int api_tags_patch(const struct req *rq, struct resp *rs);
 int api_tags_delete(const struct req *rq, struct resp *rs);
+/* Coupons and the points mall (src/api/coupons.c, src/api/rewards.c). */
+int api_coupon_templates_list(const struct req *rq, struct resp *rs);
+int api_coupon_templates_create(const struct req *rq, struct resp *rs);
+int api_coupon_templates_get(const struct req *rq, struct resp *rs);
+int api_coupon_templates_patch(const struct req *rq, struct resp *rs);
+int api_coupon_templates_delete(const struct req *rq, struct resp *rs);
+int api_customers_coupon_issue(const struct req *rq, struct resp *rs);
+int api_customers_coupons(const struct req *rq, struct resp *rs);
+int api_coupons_get(const struct req *rq, struct resp *rs);
+int api_coupons_redeem(const struct req *rq, struct resp *rs);
+int api_settings_coupons_get(const struct req *rq, struct resp *rs);
+int api_settings_coupons_put(const struct req *rq, struct resp *rs);
+int api_rewards_list(const struct req *rq, struct resp *rs);
+int api_rewards_create(const struct req *rq, struct resp *rs);
+int api_rewards_get(const struct req *rq, struct resp *rs);
+int api_rewards_patch(const struct req *rq, struct resp *rs);
+int api_rewards_delete(const struct req *rq, struct resp *rs);
+int api_rewards_redeem(const struct req *rq, struct resp *rs);
+int api_rewards_redemptions(const struct req *rq, struct resp *rs);
+int api_customers_redemptions(const struct req *rq, struct resp *rs);
+/* The public view of a coupon, its status as seen at now (caller owns). */
+struct coupon;
+json_t *api_coupon_json(const struct coupon *c, int64_t now);
+int api_settings_points_get(const struct req *rq, struct resp *rs);
+int api_settings_points_put(const struct req *rq, struct resp *rs);
+int api_points_get(const struct req *rq, struct resp *rs);
+int api_points_post(const struct req *rq, struct resp *rs);
+int api_wallet_get(const struct req *rq, struct resp *rs);
+int api_wallet_post(const struct req *rq, struct resp *rs);
+int api_checkin(const struct req *rq, struct resp *rs);
+int api_content_post(const struct req *rq, struct resp *rs);
+int api_tiers_list(const struct req *rq, struct resp *rs);
+int api_tiers_create(const struct req *rq, struct resp *rs);
+int api_tiers_get(const struct req *rq, struct resp *rs);
+int api_tiers_patch(const struct req *rq, struct resp *rs);
+int api_tiers_delete(const struct req *rq, struct resp *rs);
+int api_customer_tier_put(const struct req *rq, struct resp *rs);
+int api_jobs_daily(const struct req *rq, struct resp *rs);
+int api_clock_put(const struct req *rq, struct resp *rs);
 int api_admin_backup(const struct req *rq, struct resp *rs);
 
 /* The embedded OpenAPI document (NUL-terminated JSON). */

@@ -21,6 +21,7 @@ struct core_err {
 	char msg[256];
 	int64_t id;	   /* CORE_CONFLICT: the existing record, if one is meant */
 	char path[64];	   /* room for a built field path such as items[2].sku */
+	const char *code;  /* CORE_INVALID with its own error code (insufficient_points ...) */
 };
 
 /* Fill e and return -1. */

@@ -1,5 +1,6 @@
-/* sched.h - background work on its own thread. For now: housekeeping (expired
- * sessions, old idempotency records, audit retention), every few minutes. */
+/* sched.h - background work on its own thread: housekeeping (expired sessions,
+ * old idempotency records, audit retention) every few minutes, and the daily
+ * pass of the member club once per business day. */
 #ifndef SCRM_SCHED_H
 #define SCRM_SCHED_H
 
@@ -9,5 +10,17 @@ int sched_start(const struct scrm_config *cfg);
 void sched_stop(void);
 /* One housekeeping pass now, on the calling thread; 0 or -1. */
 int sched_housekeeping_once(const struct scrm_config *cfg);
+
+#include <stdint.h>
+
+struct daily_result {
+	int64_t lots_expired, points_expired, coupons_expired, customers_scanned, tiers_changed;
+	double expiry_ms, tier_ms;
+};
+/* The daily pass at time now: expiry of points lots and coupons, tier
+ * overrides ended and every tier recomputed. 0 or -1 (logged). */
+int sched_daily_pass(int64_t now, struct daily_result *out);
+/* Run the daily pass if the business day changed since its last run. */
+void sched_daily_if_due(void);
 
 #endif

@@ -22,6 +22,8 @@ struct customer {
 	bool stage_manual;
 	int64_t points_balance, wallet_balance_cents, order_count, total_spent_cents;
 	int64_t first_order_at, last_order_at, erased_at, created_at, updated_at; /* 0 = none */
+	int64_t tier_id, tier_override_until; /* read only here: tiers are set by the loyalty core */
+	char *tier_name;
 };
 void customer_clear(struct customer *c);
 

@@ -6,9 +6,27 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Wall-clock Unix seconds / milliseconds. */
+/* Wall-clock Unix seconds / milliseconds, plus the test offset. */
 int64_t time_now(void);
 int64_t time_now_ms(void);
+/* Tests move the daemon's clock (days forward for check-ins, expiry, tier
+ * windows) with an offset in seconds; it is 0 in production. */
+void time_set_offset(int64_t seconds);
+int64_t time_get_offset(void);
+
+/* The business calendar, in the configured IANA zone (set once at start,
+ * before any thread: it becomes the process TZ). */
+int time_set_zone(const char *zone);
+/* The local calendar date of t, as days since 1970-01-01 (so consecutive days
+ * differ by one whatever the month), and as y/m/d. */
+int64_t time_local_day(int64_t t);
+void time_local_ymd(int64_t t, int *y, int *m, int *d);
+/* The first and last second of a local day number. */
+int64_t time_local_day_start(int64_t day);
+int64_t time_local_day_end(int64_t day);
+/* t moved by n calendar months in local time (the day clamped to the month's
+ * end: Jan 31 + 1 month is Feb 28 or 29). */
+int64_t time_local_add_months(int64_t t, int n);
 /* Monotonic nanoseconds, for measuring durations. */
 uint64_t time_mono_ns(void);
 
@@ -22,5 +40,7 @@ bool time_parse_rfc3339(const char *s, int64_t *out);
 int64_t time_days_from_civil(int64_t y, unsigned m, unsigned d);
 /* Validate "YYYY-MM-DD"; on success stores the parts (any may be NULL). */
 bool time_parse_date(const char *s, int *y, int *m, int *d);
+/* The civil date of a day number (inverse of time_days_from_civil). */
+void time_civil_from_days(int64_t z, int *y, int *m, int *d);
 
 #endif

@@ -50,7 +50,8 @@ int api_core_error(struct resp *rs, const struct core_err *e)
 {
 	switch (e->rc) {
 	case CORE_INVALID:
-		return api_error(rs, 422, "validation_failed", e->field, "%s", e->msg);
+		return api_error(rs, 422, e->code ? e->code : "validation_failed", e->field, "%s",
+				 e->msg);
 	case CORE_NOT_FOUND:
 		return api_error(rs, 404, "not_found", e->field, "%s", e->msg);
 	case CORE_CONFLICT: {

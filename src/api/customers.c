@@ -39,7 +39,9 @@ json_t *api_customer_json(struct store_db *db, const struct customer *c)
 	json_object_set_new(o, "owner_user_id", opt_id(c->owner_user_id));
 	json_object_set_new(o, "stage", json_string(c->stage));
 	json_object_set_new(o, "stage_manual", json_boolean(c->stage_manual));
-	json_object_set_new(o, "tier", json_null());
+	json_object_set_new(o, "tier", opt_str(c->tier_name));
+	json_object_set_new(o, "tier_id", opt_id(c->tier_id));
+	json_object_set_new(o, "tier_override_until", api_time(c->tier_override_until));
 	json_object_set_new(o, "points_balance", json_integer(c->points_balance));
 	json_object_set_new(o, "wallet_balance_cents", json_integer(c->wallet_balance_cents));
 	json_object_set_new(o, "order_count", json_integer(c->order_count));

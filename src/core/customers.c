@@ -2,6 +2,7 @@
  * unionid, attrs as a merge patch, stages that only move forward, binding of
  * waiting orders when a customer gets a phone, merges and erasure. */
 #include "scrm/core.h"
+#include "scrm/core_loyalty.h"
 
 #include "scrm/core_auth.h"
 #include "scrm/store_auth.h"
@@ -262,7 +263,8 @@ int core_customer_create(struct store_db *db, const struct customer_patch *p, in
 		return core_store_fail(e, st);
 	json_t *data = json_pack("{s:o}", "source_channel_id",
 				 out->source_channel_id ? json_integer(out->source_channel_id) : json_null());
-	if (core_event(db, out->id, now, "customer.created", NULL, 0, data, e) < 0)
+	if (core_event(db, out->id, now, "customer.created", NULL, 0, data, e) < 0 ||
+	    core_coupons_gift_pack(db, out->id, now, e) < 0)
 		return -1;
 	return out->phone ? core_customer_bind_waiting(db, out, now, e) : 0;
 }
@@ -328,6 +330,8 @@ int core_customer_orders_changed(struct store_db *db, struct customer *c, int64_
 	}
 	customer_clear(c);
 	*c = fresh;
+	if (core_tier_refresh(db, c->id, now, e) < 0)
+		return -1;
 	const char *stage = core_stage_for_orders(c->stage, c->order_count);
 	if (!stage)
 		return 0;

@@ -2,6 +2,7 @@
  * to customers: by phone on arrival, by customer_id, or through the binding
  * flow an operator runs when a customer sends a phone and an order number. */
 #include "scrm/core.h"
+#include "scrm/core_loyalty.h"
 
 #include "scrm/util.h"
 
@@ -129,7 +130,9 @@ int core_order_bind_to(struct store_db *db, struct order *o, int64_t customer_id
 	int st = store_order_update(db, o);
 	if (st != ST_OK)
 		return core_store_fail(e, st);
-	return bound_event(db, o, now, e);
+	if (bound_event(db, o, now, e) < 0)
+		return -1;
+	return core_points_order_sync(db, o, now, e);
 }
 
 /* Figures and stage of the customer an order belongs to. An erased customer's
@@ -198,7 +201,7 @@ static int create(struct store_db *db, const struct order_in *in, int64_t now, s
 		return core_store_fail(e, st);
 	if (!o->customer_id)
 		return 0;
-	if (bound_event(db, o, now, e) < 0)
+	if (bound_event(db, o, now, e) < 0 || core_points_order_sync(db, o, now, e) < 0)
 		return -1;
 	return refresh_customer(db, o->customer_id, now, e);
 }
@@ -260,6 +263,9 @@ static int update(struct store_db *db, const struct order_in *in, int64_t now, s
 			st = store_order_update(db, o);
 		if (st != ST_OK)
 			rc = core_store_fail(e, st);
+		/* a refund takes its points back; paid again, it earns them again */
+		if (rc == 0 && was_bound && !erased && !same(old_status, o->status))
+			rc = core_points_order_sync(db, o, now, e);
 		if (rc == 0 && was_bound && !erased && !same(old_status, o->status)) {
 			char kind[32];
 			snprintf(kind, sizeof kind, "order.%s", o->status);

@@ -48,6 +48,7 @@ static void *loop(void *arg)
 	while (!stop) {
 		pthread_mutex_unlock(&mu);
 		sched_housekeeping_once(config);
+		sched_daily_if_due();
 		pthread_mutex_lock(&mu);
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -19,6 +19,7 @@ void customer_clear(struct customer *c)
 	free(c->birthday);
 	free(c->stage);
 	free(c->attrs);
+	free(c->tier_name);
 	memset(c, 0, sizeof *c);
 }
 
@@ -27,7 +28,9 @@ void customer_clear(struct customer *c)
 	" coalesce(c.birth_month, 0), coalesce(c.birth_day, 0), coalesce(c.source_channel_id, 0),"  \
 	" coalesce(c.owner_user_id, 0), c.stage_manual, c.points_balance, c.wallet_balance_cents,"  \
 	" c.order_count, c.total_spent_cents, coalesce(c.first_order_at, 0),"                     \
-	" coalesce(c.last_order_at, 0), coalesce(c.erased_at, 0), c.created_at, c.updated_at"
+	" coalesce(c.last_order_at, 0), coalesce(c.erased_at, 0), c.created_at, c.updated_at,"     \
+	" coalesce(c.tier_id, 0), coalesce(c.tier_override_until, 0),"                              \
+	" (SELECT name FROM tiers t WHERE t.id = c.tier_id)"
 
 static void read_customer(sqlite3_stmt *st, struct customer *c)
 {
@@ -54,6 +57,9 @@ static void read_customer(sqlite3_stmt *st, struct customer *c)
 	c->erased_at = sqlite3_column_int64(st, 20);
 	c->created_at = sqlite3_column_int64(st, 21);
 	c->updated_at = sqlite3_column_int64(st, 22);
+	c->tier_id = sqlite3_column_int64(st, 23);
+	c->tier_override_until = sqlite3_column_int64(st, 24);
+	c->tier_name = db_col_dup(st, 25);
 }
 
 static const char sql_get[] = "SELECT " CUSTOMER_COLS " FROM customers c WHERE c.id = :id";
@@ -217,12 +223,30 @@ static const char sql_merge_tags_del[] = "DELETE FROM customer_tags WHERE custom
 static const char sql_merge_events[] =
     "UPDATE customer_events SET customer_id = :a WHERE customer_id = :b";
 static const char sql_merge_chain[] = "UPDATE customer_merges SET into_id = :a WHERE into_id = :b";
+/* the member club follows the person; balances are their ledgers' sums */
+static const char sql_merge_points[] = "UPDATE points_ledger SET customer_id = :a WHERE customer_id = :b";
+static const char sql_merge_wallet[] = "UPDATE wallet_ledger SET customer_id = :a WHERE customer_id = :b";
+static const char sql_merge_checkins[] =
+    "INSERT OR IGNORE INTO checkins(customer_id, day, streak, points, created_at)"
+    " SELECT :a, day, streak, points, created_at FROM checkins WHERE customer_id = :b";
+static const char sql_merge_checkins_del[] = "DELETE FROM checkins WHERE customer_id = :b";
+static const char sql_merge_coupons[] = "UPDATE coupons SET customer_id = :a WHERE customer_id = :b";
+static const char sql_merge_redemptions[] =
+    "UPDATE redemptions SET customer_id = :a WHERE customer_id = :b";
+static const char sql_merge_content[] = "UPDATE content SET customer_id = :a WHERE customer_id = :b";
+static const char sql_merge_balances[] =
+    "UPDATE customers SET points_balance = (SELECT coalesce(sum(delta), 0) FROM points_ledger"
+    " WHERE customer_id = :a), wallet_balance_cents = (SELECT coalesce(sum(delta_cents), 0)"
+    " FROM wallet_ledger WHERE customer_id = :a) WHERE id = :a";
 static const char sql_merge_delete[] = "DELETE FROM customers WHERE id = :b";
 
 int store_customer_merge(struct store_db *db, int64_t into, int64_t from, int64_t now)
 {
-	static const char *const steps[] = {sql_merge_orders, sql_merge_tags,  sql_merge_tags_del,
-					    sql_merge_events, sql_merge_chain, sql_merge_delete};
+	static const char *const steps[] = {
+	    sql_merge_orders,	    sql_merge_tags,	     sql_merge_tags_del,    sql_merge_events,
+	    sql_merge_chain,	    sql_merge_points,	     sql_merge_wallet,	    sql_merge_checkins,
+	    sql_merge_checkins_del, sql_merge_coupons,	     sql_merge_redemptions, sql_merge_content,
+	    sql_merge_balances,	    sql_merge_delete};
 	int rc = run_all(db, steps, SCRM_ARRAY_LEN(steps), into, from);
 	if (rc != ST_OK)
 		return rc;

@@ -81,7 +81,7 @@ void config_defaults(struct scrm_config *c)
 	c->threads = 0;
 	c->workers = 32;
 	c->max_connections = 1024;
-	c->per_ip_connections = 256;
+	c->per_ip_connections = 512;
 	c->connection_timeout_s = 60;
 	c->connection_memory_kb = 64;
 	c->max_body_kb = 1024;

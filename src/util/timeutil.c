@@ -1,23 +1,119 @@
-/* timeutil.c - clock and RFC 3339. Conversions are done by hand rather than with
- * mktime/timegm so they never consult the process time zone. */
+/* timeutil.c - the clock, RFC 3339 and the business calendar. UTC conversions
+ * are done by hand rather than with mktime/timegm, so that they never consult
+ * the process time zone; the time_local_* functions do, on purpose: the process
+ * zone is the business zone. */
 #include "scrm/timeutil.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+static _Atomic int64_t clock_offset;
+
+void time_set_offset(int64_t seconds)
+{
+	atomic_store(&clock_offset, seconds);
+}
+
+int64_t time_get_offset(void)
+{
+	return atomic_load(&clock_offset);
+}
 
 int64_t time_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec;
+	return (int64_t)ts.tv_sec + atomic_load(&clock_offset);
 }
 
 int64_t time_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + atomic_load(&clock_offset) * 1000;
+}
+
+int time_set_zone(const char *zone)
+{
+	char path[512];
+	snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", zone);
+	if (access(path, R_OK) != 0)
+		return -1;
+	setenv("TZ", zone, 1);
+	tzset();
+	return 0;
+}
+
+int64_t time_local_day(int64_t t)
+{
+	int y, m, d;
+	time_local_ymd(t, &y, &m, &d);
+	return time_days_from_civil(y, (unsigned)m, (unsigned)d);
+}
+
+void time_local_ymd(int64_t t, int *y, int *m, int *d)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	localtime_r(&tt, &tm);
+	*y = tm.tm_year + 1900;
+	*m = tm.tm_mon + 1;
+	*d = tm.tm_mday;
+}
+
+/* Local midnight of a civil date, asking the zone database (DST-safe). */
+static int64_t local_midnight(int y, int m, int d)
+{
+	struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d, .tm_isdst = -1};
+	return (int64_t)mktime(&tm);
+}
+
+int64_t time_local_day_start(int64_t day)
+{
+	int y, m, d;
+	time_civil_from_days(day, &y, &m, &d);
+	return local_midnight(y, m, d);
+}
+
+int64_t time_local_day_end(int64_t day)
+{
+	return time_local_day_start(day + 1) - 1;
+}
+
+int64_t time_local_add_months(int64_t t, int n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	localtime_r(&tt, &tm);
+	int months = tm.tm_year * 12 + tm.tm_mon + n;
+	int y = months / 12 + 1900, m = months % 12 + 1;
+	static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int last = dm[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+	struct tm out = {.tm_year = y - 1900, .tm_mon = m - 1,
+			 .tm_mday = tm.tm_mday > last ? last : tm.tm_mday, .tm_hour = tm.tm_hour,
+			 .tm_min = tm.tm_min, .tm_sec = tm.tm_sec, .tm_isdst = -1};
+	return (int64_t)mktime(&out);
+}
+
+/* Howard Hinnant's civil_from_days. */
+void time_civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+	z += 719468;
+	const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	const unsigned doe = (unsigned)(z - era * 146097);
+	const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	const int64_t yy = (int64_t)yoe + era * 400;
+	const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	const unsigned mp = (5 * doy + 2) / 153;
+	const unsigned dd = doy - (153 * mp + 2) / 5 + 1;
+	const unsigned mm = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int)(yy + (mm <= 2));
+	*m = (int)mm;
+	*d = (int)dd;
 }
 
 uint64_t time_mono_ns(void)

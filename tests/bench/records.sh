@@ -13,23 +13,29 @@ tmp=$(mktemp -d)
 pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
-export BENCH_CUSTOMERS=$N BENCH_PHONES="$tmp/phones"
+export BENCH_PHONES="$tmp/phones"
 
-echo "scrmd core-records benchmark: $N demo customers, $(nproc) CPUs"
-t0=$(date +%s.%N)
-"$BIN" demo-data --customers "$N" --seed 42 --db "$tmp/scrm.db" >"$tmp/demo.log" 2>&1
-t1=$(date +%s.%N)
-orders=$(sqlite3 "$tmp/scrm.db" "SELECT count(*) FROM orders")
-echo "demo-data: $N customers, $orders orders in $(echo "$t1 - $t0" | bc) s"
-sqlite3 "$tmp/scrm.db" "SELECT phone FROM customers WHERE phone IS NOT NULL ORDER BY random() LIMIT 20000" >"$tmp/phones"
+db=${BENCH_DB:-}
+if [ -z "$db" ]; then
+	db="$tmp/scrm.db"
+	t0=$(date +%s.%N)
+	"$BIN" demo-data --customers "$N" --seed 42 --db "$db" >"$tmp/demo.log" 2>&1
+	t1=$(date +%s.%N)
+	echo "demo-data: $N customers in $(echo "$t1 - $t0" | bc) s"
+fi
+N=$(sqlite3 "$db" "SELECT count(*) FROM customers")
+orders=$(sqlite3 "$db" "SELECT count(*) FROM orders")
+export BENCH_CUSTOMERS=$N
+echo "scrmd core-records benchmark: $N demo customers, $orders orders, $(nproc) CPUs"
+sqlite3 "$db" "SELECT phone FROM customers WHERE phone IS NOT NULL ORDER BY random() LIMIT 20000" >"$tmp/phones"
 
 SCRM_ADMIN_PASSWORD=bench-password-123 "$BIN" serve --listen 127.0.0.1:0 --port-file "$tmp/port" \
-	--db "$tmp/scrm.db" 2>"$tmp/daemon.log" &
+	--db "$db" 2>"$tmp/daemon.log" &
 pid=$!
 i=0
 while [ ! -s "$tmp/port" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
 base="http://127.0.0.1:$(cat "$tmp/port")"
-token=$("$BIN" token create --name bench --role admin --db "$tmp/scrm.db" 2>/dev/null)
+token=$("$BIN" token create --name bench --role admin --db "$db" 2>/dev/null)
 auth="Authorization: Bearer $token"
 
 run() { # name, wrk args...
