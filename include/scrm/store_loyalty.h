@@ -22,14 +22,12 @@ typedef void (*store_ledger_cb)(void *arg, const struct ledger_entry *e);
 /* Points. Insert a ledger row and move the cached balance by its delta. */
 int store_points_add(struct store_db *db, const struct ledger_entry *e, int64_t *id);
 int64_t store_points_balance(struct store_db *db, int64_t customer_id);
-/* The customer's lots with points left, oldest expiry first (never-expiring
- * last), then oldest. At most limit. */
+/* The customer's lots with points left: those order_id earned first (when not
+ * 0), then the one that expires first (never-expiring last), then the oldest.
+ * At most limit. */
 typedef void (*store_lot_cb)(void *arg, int64_t id, int64_t remaining);
-int store_points_lots(struct store_db *db, int64_t customer_id, int limit, store_lot_cb cb,
-		      void *arg);
-/* The same, the lots an order earned first. */
-int store_points_lots_order_first(struct store_db *db, int64_t customer_id, int64_t order_id,
-				  int limit, store_lot_cb cb, void *arg);
+int store_points_lots(struct store_db *db, int64_t customer_id, int64_t order_id, int limit,
+		      store_lot_cb cb, void *arg);
 /* Points of an order's lots (since its last refund) that expired unspent. */
 int64_t store_points_order_expired(struct store_db *db, int64_t order_id);
 int store_points_lot_set(struct store_db *db, int64_t id, int64_t remaining);

@@ -216,9 +216,7 @@ static int consume(struct store_db *db, int64_t customer_id, int64_t order_id, i
 {
 	while (amount > 0) {
 		struct lots l = {.n = 0};
-		int st = order_id ? store_points_lots_order_first(db, customer_id, order_id,
-								   SCRM_ARRAY_LEN(l.ids), take_lot, &l)
-				  : store_points_lots(db, customer_id, SCRM_ARRAY_LEN(l.ids), take_lot, &l);
+		int st = store_points_lots(db, customer_id, order_id, SCRM_ARRAY_LEN(l.ids), take_lot, &l);
 		if (st != ST_OK)
 			return core_store_fail(e, st);
 		if (l.n == 0) /* lots and balance disagree: refuse rather than invent points */

@@ -116,27 +116,10 @@ int64_t store_wallet_balance(struct store_db *db, int64_t customer_id)
 	return customer_scalar(db, sql, customer_id, 0);
 }
 
-int store_points_lots(struct store_db *db, int64_t customer_id, int limit, store_lot_cb cb,
-		      void *arg)
+int store_points_lots(struct store_db *db, int64_t customer_id, int64_t order_id, int limit,
+		      store_lot_cb cb, void *arg)
 {
-	static const char sql[] =
-	    "SELECT id, remaining FROM points_ledger WHERE customer_id = :c AND remaining > 0"
-	    " ORDER BY expires_at IS NULL, expires_at, id LIMIT :lim";
-	sqlite3_stmt *st = db_stmt(db, sql);
-	if (!st)
-		return ST_ERR;
-	db_bind_i64(st, ":c", customer_id);
-	db_bind_i64(st, ":lim", limit);
-	int rc;
-	while ((rc = db_step(db, st)) == SQLITE_ROW)
-		cb(arg, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? ST_OK : -rc;
-}
-
-int store_points_lots_order_first(struct store_db *db, int64_t customer_id, int64_t order_id,
-				  int limit, store_lot_cb cb, void *arg)
-{
+	/* with order_id 0 the first key is the same for every lot */
 	static const char sql[] =
 	    "SELECT id, remaining FROM points_ledger WHERE customer_id = :c AND remaining > 0"
 	    " ORDER BY NOT (ref_type = 'order' AND ref_id = :o), expires_at IS NULL, expires_at, id"
