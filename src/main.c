@@ -5,6 +5,7 @@
 #include "scrm/api.h"
 #include "scrm/cli.h"
 #include "scrm/config.h"
+#include "scrm/core_segments.h"
 #include "scrm/demo.h"
 #include "scrm/http.h"
 #include "scrm/log.h"
@@ -100,6 +101,7 @@ static int load_config(const struct opts *o, struct scrm_config *cfg)
 		goto fail;
 	if (config_validate(cfg, &err) < 0)
 		goto fail;
+	core_segments_init();
 	/* the business calendar: set before any thread starts */
 	if (time_set_zone(cfg->timezone) < 0) {
 		err = xasprintf("general.timezone '%s' cannot be loaded", cfg->timezone);

@@ -130,6 +130,17 @@ int api_tags_create(const struct req *rq, struct resp *rs);
 int api_tags_get(const struct req *rq, struct resp *rs);
 int api_tags_patch(const struct req *rq, struct resp *rs);
 int api_tags_delete(const struct req *rq, struct resp *rs);
+int api_tags_evaluate(const struct req *rq, struct resp *rs);
+int api_audiences_list(const struct req *rq, struct resp *rs);
+int api_audiences_create(const struct req *rq, struct resp *rs);
+int api_audiences_preview(const struct req *rq, struct resp *rs);
+int api_audiences_get(const struct req *rq, struct resp *rs);
+int api_audiences_patch(const struct req *rq, struct resp *rs);
+int api_audiences_delete(const struct req *rq, struct resp *rs);
+int api_audiences_customers(const struct req *rq, struct resp *rs);
+int api_audiences_export(const struct req *rq, struct resp *rs);
+int api_audiences_evaluate(const struct req *rq, struct resp *rs);
+int api_analytics_funnel(const struct req *rq, struct resp *rs);
 /* Coupons and the points mall (src/api/coupons.c, src/api/rewards.c). */
 int api_coupon_templates_list(const struct req *rq, struct resp *rs);
 int api_coupon_templates_create(const struct req *rq, struct resp *rs);

@@ -18,9 +18,9 @@ struct core_err {
 	enum core_rc rc;
 	int st;		   /* CORE_STORE: the enum st_rc */
 	const char *field; /* static or owned by the input */
-	char msg[256];
+	char msg[512];
 	int64_t id;	   /* CORE_CONFLICT: the existing record, if one is meant */
-	char path[64];	   /* room for a built field path such as items[2].sku */
+	char path[256];	   /* room for a built field path such as rule.all[2].value */
 	const char *code;  /* CORE_INVALID with its own error code (insufficient_points ...) */
 };
 

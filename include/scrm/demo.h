@@ -61,6 +61,7 @@ struct demo_customer {
 	int64_t source_channel_id, owner_user_id;
 	int64_t order_count, total_spent_cents, first_order_at, last_order_at;
 	int64_t created_at, updated_at;
+	int64_t platform_mask, category_mask; /* what the paid orders were bought on and in */
 };
 
 /* customer_id 0 is an unbound order (bound_at and bound_by are then stored NULL). */
@@ -91,6 +92,8 @@ int store_demo_user_insert(struct store_demo *ld, const struct demo_user *u, int
 int store_demo_channel_put(struct store_demo *ld, const struct demo_channel *c, int64_t *id);
 int store_demo_tag_put(struct store_demo *ld, const struct demo_tag *t, int64_t *id);
 int store_demo_customer_insert(struct store_demo *ld, const struct demo_customer *c, int64_t *id);
+/* The bit of a platform or category name for the purchase bitmasks. */
+int store_demo_purchase_key(struct store_demo *ld, const char *kind, const char *name, int bit);
 int store_demo_order_insert(struct store_demo *ld, const struct demo_order *o, int64_t *id);
 /* Through the table's triggers, so tags.customer_count stays exact. */
 int store_demo_customer_tag_insert(struct store_demo *ld, int64_t customer_id, int64_t tag_id,

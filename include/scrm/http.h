@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct scrm_config;
 
@@ -70,7 +71,17 @@ struct resp {
 	} headers[RESP_MAX_HEADERS];
 	int nheaders;
 	bool replayed;		/* an Idempotency-Key replay */
+	/* A body made piece by piece as it is sent (exports). stream fills buf
+	 * with up to max bytes and returns how many (> 0), HTTP_STREAM_END or
+	 * HTTP_STREAM_ERROR; stream_free(stream_cls) runs when the answer is done
+	 * or abandoned. Owned by the response until it is sent. */
+	ssize_t (*stream)(void *cls, uint64_t pos, char *buf, size_t max);
+	void *stream_cls;
+	void (*stream_free)(void *cls);
 };
+
+#define HTTP_STREAM_END ((ssize_t)-1)
+#define HTTP_STREAM_ERROR ((ssize_t)-2)
 
 typedef int (*api_handler)(const struct req *rq, struct resp *rs); /* returns HTTP status */
 

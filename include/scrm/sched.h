@@ -15,7 +15,8 @@ int sched_housekeeping_once(const struct scrm_config *cfg);
 
 struct daily_result {
 	int64_t lots_expired, points_expired, coupons_expired, customers_scanned, tiers_changed;
-	double expiry_ms, tier_ms;
+	int64_t auto_tags, tags_added, tags_removed, audiences, audience_entered, audience_left;
+	double expiry_ms, tier_ms, segments_ms;
 };
 /* The daily pass at time now: expiry of points lots and coupons, tier
  * overrides ended and every tier recomputed. 0 or -1 (logged). */

@@ -69,6 +69,11 @@ int store_write(store_write_fn fn, void *ctx);
  * For bookkeeping writes whose loss is harmless (token last-use times). */
 void store_write_async(store_write_fn fn, void *ctx, void (*free_ctx)(void *));
 
+/* Hooks run by the writer around every job: after_ok inside the job's
+ * savepoint when the job kept its changes (its failure rolls the job back),
+ * after_fail when it did not. Set once, before the writer starts. */
+void store_set_job_hooks(int (*after_ok)(struct store_db *db), void (*after_fail)(void));
+
 /* Nested savepoint helpers for closures that must keep part of their work. */
 int store_savepoint(struct store_db *db, const char *name);
 int store_rollback_to(struct store_db *db, const char *name);

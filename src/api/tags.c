@@ -1,6 +1,9 @@
-/* tags.c - /tags: manual tags with group and colour, and their customer counts.
- * Auto tags (kind "auto", applied by a rule) arrive with segmentation. */
+/* tags.c - /tags: manual tags, and auto tags that apply themselves by a rule
+ * of the rule language; groups, colours and exact customer counts. */
 #include "internal.h"
+
+#include "scrm/core_rules.h"
+#include "scrm/core_segments.h"
 
 #include "scrm/timeutil.h"
 #include "scrm/util.h"
@@ -48,15 +51,47 @@ static int check_tag_body(const json_t *body, bool create, struct resp *rs)
 	if (color && (why = core_color_problem(color)))
 		return api_error(rs, 422, "validation_failed", "color", "color %s", why);
 	const char *kind = api_get_str(body, "kind");
-	if (kind && strcmp(kind, "manual") != 0)
-		return api_error(rs, 422, "validation_failed", "kind",
-				 strcmp(kind, "auto") == 0
-				     ? "auto tags (kind auto, with a rule) are not available in this "
-				       "version; kind must be manual"
-				     : "kind must be manual or auto");
+	if (kind && strcmp(kind, "manual") != 0 && strcmp(kind, "auto") != 0)
+		return api_error(rs, 422, "validation_failed", "kind", "kind must be manual or auto");
 	json_t *rule = json_object_get(body, "rule");
-	if (rule && !json_is_null(rule))
-		return api_error(rs, 422, "validation_failed", "rule", "only auto tags have a rule");
+	bool is_auto = kind && strcmp(kind, "auto") == 0;
+	if (create && is_auto && (!rule || json_is_null(rule)))
+		return api_error(rs, 422, "validation_failed", "rule",
+				 "an auto tag needs a rule: who should have it");
+	if (create && !is_auto && rule && !json_is_null(rule))
+		return api_error(rs, 422, "validation_failed", "rule",
+				 "only auto tags have a rule (send kind: auto)");
+	if (rule && json_is_null(rule) && !create)
+		return api_error(rs, 422, "validation_failed", "rule", "an auto tag's rule cannot be null");
+	if (rule && !json_is_null(rule)) {
+		struct rule_sql r;
+		struct core_err e = {0};
+		if (rules_compile(rule, "rule", time_now(), &r, &e) < 0)
+			return api_core_error(rs, &e);
+		rule_sql_clear(&r);
+	}
+	return 0;
+}
+
+static char *rule_text(const json_t *body)
+{
+	json_t *rule = json_object_get(body, "rule");
+	return rule && !json_is_null(rule) ? json_dumps(rule, JSON_COMPACT) : NULL;
+}
+
+/* An auto tag's holders after its rule was set: evaluated now. */
+static int apply_rule(struct store_db *db, struct api_write *w, struct tag *t)
+{
+	struct core_err e = {0};
+	int64_t added = 0, removed = 0;
+	if (core_autotag_evaluate(db, t->id, time_now(), &added, &removed, &e) < 0)
+		return api_core_error(w->rs, &e);
+	tag_clear(t);
+	int st = store_tag_get(db, w->target_id, t); /* the fresh count */
+	if (st != ST_OK)
+		return -st;
+	json_object_set_new(w->detail, "added", json_integer(added));
+	json_object_set_new(w->detail, "removed", json_integer(removed));
 	return 0;
 }
 
@@ -72,7 +107,9 @@ static void take(char **slot, const json_t *body, const char *key)
 static int create_fn(struct store_db *db, struct api_write *w)
 {
 	const json_t *body = w->rq->body;
-	struct tag t = {.kind = xstrdup("manual"), .created_at = time_now()};
+	const char *kind = api_get_str(body, "kind");
+	struct tag t = {.kind = xstrdup(kind ? kind : "manual"), .created_at = time_now(),
+			.rule = rule_text(body)};
 	take(&t.name, body, "name");
 	take(&t.group, body, "group");
 	take(&t.color, body, "color");
@@ -88,10 +125,13 @@ static int create_fn(struct store_db *db, struct api_write *w)
 		status = -st;
 	} else {
 		w->target_id = t.id;
-		w->detail = json_pack("{s:s}", "name", t.name);
-		w->rs->body = api_tag_json(&t);
-		w->rs->location = xasprintf("/api/v1/tags/%lld", (long long)t.id);
-		status = 201;
+		w->detail = json_pack("{s:s, s:s}", "name", t.name, "kind", t.kind);
+		status = t.rule ? apply_rule(db, w, &t) : 0;
+		if (status == 0) {
+			w->rs->body = api_tag_json(&t);
+			w->rs->location = xasprintf("/api/v1/tags/%lld", (long long)t.id);
+			status = 201;
+		}
 	}
 	tag_clear(&t);
 	return status;
@@ -118,9 +158,22 @@ static int update_fn(struct store_db *db, struct api_write *w)
 		take(&t.name, body, "name");
 		take(&t.group, body, "group");
 		take(&t.color, body, "color");
+		char *rule = rule_text(body);
+		bool new_rule = rule != NULL;
+		if (rule) {
+			free(t.rule);
+			t.rule = rule;
+		}
 		t.updated_at = time_now();
-		st = store_tag_update(db, &t);
-		if (st == ST_CONFLICT) {
+		const char *kind = api_get_str(body, "kind");
+		if (kind && strcmp(kind, t.kind) != 0) {
+			status = api_error(w->rs, 422, "validation_failed", "kind",
+					   "a tag's kind cannot change (%s is %s); create a new tag",
+					   t.name, t.kind);
+		} else if (new_rule && strcmp(t.kind, "auto") != 0) {
+			status = api_error(w->rs, 422, "validation_failed", "rule",
+					   "%s is a manual tag: only auto tags have a rule", t.name);
+		} else if ((st = store_tag_update(db, &t)) == ST_CONFLICT) {
 			struct tag have = {0};
 			store_tag_by_name(db, t.name, &have);
 			status = api_error(w->rs, 409, "conflict", "name", "a tag named %s exists", t.name);
@@ -131,8 +184,11 @@ static int update_fn(struct store_db *db, struct api_write *w)
 		} else {
 			w->target_id = id;
 			w->detail = json_pack("{s:s}", "name", t.name);
-			w->rs->body = api_tag_json(&t);
-			status = 200;
+			status = new_rule ? apply_rule(db, w, &t) : 0;
+			if (status == 0) {
+				w->rs->body = api_tag_json(&t);
+				status = 200;
+			}
 		}
 	}
 	tag_clear(&t);
@@ -225,4 +281,39 @@ int api_tags_list(const struct req *rq, struct resp *rs)
 	}
 	rs->body = api_page_result(data, api_page_trim(data, pg.limit, "id"), total);
 	return 200;
+}
+
+static int evaluate_fn(struct store_db *db, struct api_write *w)
+{
+	int64_t id = *(int64_t *)w->arg;
+	struct core_err e = {0};
+	int64_t added = 0, removed = 0;
+	if (core_autotag_evaluate(db, id, time_now(), &added, &removed, &e) < 0)
+		return api_core_error(w->rs, &e);
+	struct tag t = {0};
+	int st = store_tag_get(db, id, &t);
+	if (st != ST_OK) {
+		tag_clear(&t);
+		return -st;
+	}
+	w->target_id = id;
+	w->detail = json_pack("{s:I, s:I}", "added", (json_int_t)added, "removed", (json_int_t)removed);
+	w->rs->body = json_pack("{s:o, s:I, s:I}", "tag", api_tag_json(&t), "added", (json_int_t)added,
+				"removed", (json_int_t)removed);
+	tag_clear(&t);
+	return 200;
+}
+
+int api_tags_evaluate(const struct req *rq, struct resp *rs)
+{
+	int status = 0;
+	int64_t id = api_path_id(rq, 0, rs, &status);
+	if (!id)
+		return status;
+	if (rq->body) {
+		static const struct jfield none[] = {{NULL, 0, 0, 0}};
+		if ((status = api_check_object(rq->body, none, "", rs)))
+			return status;
+	}
+	return api_write(rq, rs, "tag.evaluate", "tag", evaluate_fn, &id);
 }

@@ -282,6 +282,14 @@ static int job_record_fn(struct store_db *db, struct api_write *w)
 				(json_int_t)r->customers_scanned, "tiers_changed",
 				(json_int_t)r->tiers_changed, "expiry_ms", r->expiry_ms, "tier_ms",
 				r->tier_ms);
+	json_t *seg = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "auto_tags",
+				(json_int_t)r->auto_tags, "tags_added", (json_int_t)r->tags_added,
+				"tags_removed", (json_int_t)r->tags_removed, "audiences",
+				(json_int_t)r->audiences, "audience_entered",
+				(json_int_t)r->audience_entered, "audience_left",
+				(json_int_t)r->audience_left, "segments_ms", r->segments_ms);
+	json_object_update(w->rs->body, seg);
+	json_decref(seg);
 	w->detail = json_deep_copy(w->rs->body);
 	return 200;
 }

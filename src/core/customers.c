@@ -3,6 +3,7 @@
  * waiting orders when a customer gets a phone, merges and erasure. */
 #include "scrm/core.h"
 #include "scrm/core_loyalty.h"
+#include "scrm/core_segments.h"
 
 #include "scrm/core_auth.h"
 #include "scrm/store_auth.h"
@@ -38,6 +39,8 @@ int core_store_fail(struct core_err *e, int st)
 int core_event(struct store_db *db, int64_t customer_id, int64_t at, const char *kind,
 	       const char *ref_type, int64_t ref_id, json_t *data, struct core_err *e)
 {
+	/* whatever is worth a timeline entry may change the customer's auto tags */
+	core_customer_dirty(customer_id);
 	char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
 	struct customer_event ev = {.customer_id = customer_id, .at = at, .kind = kind,
 				    .ref_type = ref_type, .ref_id = ref_id, .data = text};

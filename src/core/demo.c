@@ -92,7 +92,19 @@ static int load_customer(struct load *l, int64_t i)
 	int64_t tag_at[NTAG];
 	demo_gen_tags(&l->g, c, tag_at);
 	int64_t channel_id = c->channel >= 0 ? l->channel_id[c->channel] : 0;
+	/* bits as load_keys numbered them: platform and category list order */
+	int64_t pmask = 0, cmask = 0;
+	for (int k = 0; k < c->n; k++) {
+		if (c->ord[k].status != OS_PAID)
+			continue;
+		pmask |= (int64_t)1 << c->ord[k].platform;
+		for (int q = 0; q < NCAT; q++)
+			if (c->ord[k].qty[q] > 0)
+				cmask |= (int64_t)1 << q;
+	}
 	struct demo_customer row = {.name = c->name,
+				    .platform_mask = pmask,
+				    .category_mask = cmask,
 				    .phone = c->phone,
 				    .email = c->email[0] ? c->email : NULL,
 				    .unionid = c->unionid,
@@ -194,6 +206,22 @@ static int load_channels(struct load *l)
 	return ST_OK;
 }
 
+/* The bits of the purchase bitmasks: platforms and categories in list order. */
+static int load_keys(struct load *l)
+{
+	for (int k = 0; k < NPLAT; k++) {
+		int rc = store_demo_purchase_key(l->ld, "platform", demo_platforms[k].name, k);
+		if (rc != ST_OK)
+			return rc;
+	}
+	for (int k = 0; k < NCAT; k++) {
+		int rc = store_demo_purchase_key(l->ld, "category", demo_cat_names[k], k);
+		if (rc != ST_OK)
+			return rc;
+	}
+	return ST_OK;
+}
+
 static int load_operators(struct load *l)
 {
 	for (int k = 0; k < DEMO_NOPERATORS; k++) {
@@ -260,7 +288,8 @@ static int load_all(struct load *l)
 {
 	const struct demo_opts *o = l->o;
 	int rc;
-	if ((rc = load_channels(l)) != ST_OK || (rc = load_operators(l)) != ST_OK ||
+	if ((rc = load_channels(l)) != ST_OK || (rc = load_keys(l)) != ST_OK ||
+	    (rc = load_operators(l)) != ST_OK ||
 	    (rc = load_tags(l)) != ST_OK)
 		return rc;
 	int64_t step = o->customers >= 10 ? o->customers / 10 : 1;

@@ -3,6 +3,7 @@
  * taken back on refund, check-in streaks, content bonuses; and the wallet. */
 #include "scrm/core_loyalty.h"
 
+#include "scrm/store_segments.h"
 #include "scrm/timeutil.h"
 #include "scrm/util.h"
 
@@ -389,6 +390,8 @@ int core_checkin(struct store_db *db, int64_t customer_id, int64_t now, int *str
 	st = store_checkin_add(db, customer_id, today, *streak, *points, now);
 	if (st == ST_CONFLICT)
 		return core_fail(e, CORE_CONFLICT, NULL, "the customer has checked in today already");
+	if (st == ST_OK)
+		st = store_customer_checkin_day(db, customer_id, today);
 	if (st != ST_OK)
 		return core_store_fail(e, st);
 	if (core_event(db, customer_id, now, "checkin", NULL, 0,

@@ -185,6 +185,8 @@ void http_resp_clear(struct resp *rs)
 		free(rs->headers[i].name);
 		free(rs->headers[i].value);
 	}
+	if (rs->stream_free && rs->stream_cls)
+		rs->stream_free(rs->stream_cls);
 	memset(rs, 0, sizeof *rs);
 }
 
@@ -222,10 +224,22 @@ static void build_response(struct rctx *x)
 			len = data ? strlen(data) : 0;
 		}
 	}
-	struct MHD_Response *r =
-	    data ? MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE)
-		 : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-	if (data)
+	struct MHD_Response *r;
+	if (rs->stream && x->status < 300) {
+		/* the response owns the stream from here; MHD frees it */
+		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, rs->stream,
+						      rs->stream_cls, rs->stream_free);
+		rs->stream = NULL;
+		rs->stream_cls = NULL;
+		rs->stream_free = NULL;
+		free(data);
+		data = NULL;
+		len = 0;
+	} else {
+		r = data ? MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE)
+			 : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	}
+	if (data || rs->content_type)
 		MHD_add_response_header(r, "Content-Type",
 					rs->content_type ? rs->content_type : "application/json; charset=utf-8");
 	add_security_headers(r, true);

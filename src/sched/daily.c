@@ -5,6 +5,8 @@
 #include "scrm/sched.h"
 
 #include "scrm/core_loyalty.h"
+#include "scrm/core_segments.h"
+#include "scrm/store_segments.h"
 #include "scrm/log.h"
 #include "scrm/store.h"
 #include "scrm/timeutil.h"
@@ -68,7 +70,79 @@ static int tier_chunk_fn(struct store_db *db, void *arg)
 				 tier_row, x);
 	if (st == ST_OK && x->failed)
 		st = x->failed;
+	/* the auto tags of all customers are re-evaluated just after */
+	core_segments_forget();
 	return st == ST_OK ? 0 : -st;
+}
+
+/* Every auto tag and every audience, each in a transaction of its own: rules
+ * that read the calendar ("birthday this month", "no order in 30 days") change
+ * their members as the days pass. */
+struct seg_ctx {
+	int64_t id, now, a, b, c;
+	bool audience;
+};
+
+static int seg_fn(struct store_db *db, void *arg)
+{
+	struct seg_ctx *x = arg;
+	struct core_err e = {0};
+	int rc = x->audience ? core_audience_evaluate(db, x->id, x->now, true, &x->a, &x->b, &x->c, &e)
+			     : core_autotag_evaluate(db, x->id, x->now, &x->a, &x->b, &e);
+	if (rc < 0 && e.rc != CORE_STORE) {
+		log_warn("daily pass: %s %lld skipped: %s", x->audience ? "audience" : "auto tag",
+			 (long long)x->id, e.msg);
+		return 0;
+	}
+	return rc < 0 ? -(e.st ? e.st : ST_ERR) : 0;
+}
+
+struct idlist {
+	int64_t *ids;
+	size_t n;
+};
+
+static void collect_tag(void *arg, int64_t id, const char *name, const char *rule)
+{
+	(void)name;
+	(void)rule;
+	struct idlist *l = arg;
+	l->ids = xrealloc(l->ids, (l->n + 1) * sizeof *l->ids);
+	l->ids[l->n++] = id;
+}
+
+static void collect_audience(void *arg, const struct audience *a)
+{
+	collect_tag(arg, a->id, NULL, NULL);
+}
+
+static int segments_pass(int64_t now, struct daily_result *out)
+{
+	uint64_t t0 = time_mono_ns();
+	struct idlist tags = {0}, auds = {0};
+	struct store_db *rd = store_reader();
+	int rc = store_autotags(rd, collect_tag, &tags) == ST_OK &&
+			 store_audience_list(rd, 0, 1000000, collect_audience, &auds) == ST_OK
+		     ? 0
+		     : -1;
+	for (size_t i = 0; i < tags.n && rc == 0; i++) {
+		struct seg_ctx x = {.id = tags.ids[i], .now = now};
+		rc = store_write(seg_fn, &x);
+		out->tags_added += x.a;
+		out->tags_removed += x.b;
+	}
+	for (size_t i = 0; i < auds.n && rc == 0; i++) {
+		struct seg_ctx x = {.id = auds.ids[i], .now = now, .audience = true};
+		rc = store_write(seg_fn, &x);
+		out->audience_entered += x.b;
+		out->audience_left += x.c;
+	}
+	out->auto_tags = (int64_t)tags.n;
+	out->audiences = (int64_t)auds.n;
+	free(tags.ids);
+	free(auds.ids);
+	out->segments_ms = (double)(time_mono_ns() - t0) / 1e6;
+	return rc == 0 ? 0 : -1;
 }
 
 int sched_daily_pass(int64_t now, struct daily_result *out)
@@ -105,11 +179,15 @@ int sched_daily_pass(int64_t now, struct daily_result *out)
 	out->tier_ms = (double)(time_mono_ns() - t1) / 1e6;
 	if (rc != 0)
 		return -1;
+	if (segments_pass(now, out) < 0)
+		return -1;
 	log_info("daily pass: %lld lots (%lld points) and %lld coupons expired in %.0f ms; "
-		 "%lld customers' tiers checked, %lld changed, in %.0f ms",
+		 "%lld customers' tiers checked, %lld changed, in %.0f ms; %lld auto tags and %lld "
+		 "audiences in %.0f ms",
 		 (long long)out->lots_expired, (long long)out->points_expired,
 		 (long long)out->coupons_expired, out->expiry_ms, (long long)out->customers_scanned,
-		 (long long)out->tiers_changed, out->tier_ms);
+		 (long long)out->tiers_changed, out->tier_ms, (long long)out->auto_tags,
+		 (long long)out->audiences, out->segments_ms);
 	return 0;
 }
 

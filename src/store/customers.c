@@ -2,6 +2,7 @@
 #include "internal.h"
 
 #include "scrm/store_records.h"
+#include "scrm/store_segments.h"
 #include "scrm/util.h"
 
 #include <stdlib.h>
@@ -23,16 +24,7 @@ void customer_clear(struct customer *c)
 	memset(c, 0, sizeof *c);
 }
 
-#define CUSTOMER_COLS                                                                              \
-	"c.id, c.name, c.phone, c.email, c.unionid, c.gender, c.birthday, c.stage, c.attrs,"       \
-	" coalesce(c.birth_month, 0), coalesce(c.birth_day, 0), coalesce(c.source_channel_id, 0),"  \
-	" coalesce(c.owner_user_id, 0), c.stage_manual, c.points_balance, c.wallet_balance_cents,"  \
-	" c.order_count, c.total_spent_cents, coalesce(c.first_order_at, 0),"                     \
-	" coalesce(c.last_order_at, 0), coalesce(c.erased_at, 0), c.created_at, c.updated_at,"     \
-	" coalesce(c.tier_id, 0), coalesce(c.tier_override_until, 0),"                              \
-	" (SELECT name FROM tiers t WHERE t.id = c.tier_id)"
-
-static void read_customer(sqlite3_stmt *st, struct customer *c)
+void db_read_customer(sqlite3_stmt *st, struct customer *c)
 {
 	c->id = sqlite3_column_int64(st, 0);
 	c->name = db_col_dup(st, 1);
@@ -62,7 +54,7 @@ static void read_customer(sqlite3_stmt *st, struct customer *c)
 	c->tier_name = db_col_dup(st, 25);
 }
 
-static const char sql_get[] = "SELECT " CUSTOMER_COLS " FROM customers c WHERE c.id = :id";
+static const char sql_get[] = "SELECT " DB_CUSTOMER_COLS " FROM customers c WHERE c.id = :id";
 static const char sql_merged[] = "SELECT into_id FROM customer_merges WHERE from_id = :id";
 static const char sql_by_phone[] =
     "SELECT id FROM customers WHERE phone = :v AND erased_at IS NULL";
@@ -92,7 +84,7 @@ int store_customer_get(struct store_db *db, int64_t id, struct customer *out)
 	db_bind_i64(st, ":id", id);
 	int rc = db_step(db, st);
 	if (rc == SQLITE_ROW)
-		read_customer(st, out);
+		db_read_customer(st, out);
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? ST_OK : rc == SQLITE_DONE ? ST_NOT_FOUND : -rc;
 }
@@ -175,7 +167,8 @@ int store_customer_refresh_figures(struct store_db *db, int64_t id)
 		return ST_ERR;
 	db_bind_i64(st, ":id", id);
 	int rc = db_run(db, st);
-	return rc < 0 ? -rc : ST_OK;
+	/* what the customer has bought on and in goes with the figures */
+	return rc < 0 ? -rc : store_customer_refresh_masks(db, id);
 }
 
 /* Run a list of one-parameter statements in order; stop at the first failure. */
@@ -203,11 +196,13 @@ static const char sql_erase_row[] =
 static const char sql_erase_tags[] = "DELETE FROM customer_tags WHERE customer_id = :a";
 static const char sql_erase_events[] = "DELETE FROM customer_events WHERE customer_id = :a";
 static const char sql_erase_phones[] = "UPDATE orders SET buyer_phone = NULL WHERE customer_id = :a";
+static const char sql_erase_groups[] = "DELETE FROM group_members WHERE customer_id = :a";
+static const char sql_erase_audiences[] = "DELETE FROM audience_members WHERE customer_id = :a";
 
 int store_customer_erase(struct store_db *db, int64_t id, int64_t now)
 {
-	static const char *const steps[] = {sql_erase_row, sql_erase_tags, sql_erase_events,
-					    sql_erase_phones};
+	static const char *const steps[] = {sql_erase_row,    sql_erase_tags,   sql_erase_events,
+					    sql_erase_phones, sql_erase_groups, sql_erase_audiences};
 	return run_all(db, steps, SCRM_ARRAY_LEN(steps), id, now);
 }
 
@@ -234,6 +229,12 @@ static const char sql_merge_coupons[] = "UPDATE coupons SET customer_id = :a WHE
 static const char sql_merge_redemptions[] =
     "UPDATE redemptions SET customer_id = :a WHERE customer_id = :b";
 static const char sql_merge_content[] = "UPDATE content SET customer_id = :a WHERE customer_id = :b";
+static const char sql_merge_groups[] =
+    "INSERT OR IGNORE INTO group_members(group_id, customer_id, joined_at)"
+    " SELECT group_id, :a, joined_at FROM group_members WHERE customer_id = :b";
+static const char sql_merge_groups_del[] = "DELETE FROM group_members WHERE customer_id = :b";
+/* audience membership is recomputed at the next evaluation */
+static const char sql_merge_audiences[] = "DELETE FROM audience_members WHERE customer_id = :b";
 static const char sql_merge_balances[] =
     "UPDATE customers SET points_balance = (SELECT coalesce(sum(delta), 0) FROM points_ledger"
     " WHERE customer_id = :a), wallet_balance_cents = (SELECT coalesce(sum(delta_cents), 0)"
@@ -246,7 +247,8 @@ int store_customer_merge(struct store_db *db, int64_t into, int64_t from, int64_
 	    sql_merge_orders,	    sql_merge_tags,	     sql_merge_tags_del,    sql_merge_events,
 	    sql_merge_chain,	    sql_merge_points,	     sql_merge_wallet,	    sql_merge_checkins,
 	    sql_merge_checkins_del, sql_merge_coupons,	     sql_merge_redemptions, sql_merge_content,
-	    sql_merge_balances,	    sql_merge_delete};
+	    sql_merge_groups,	    sql_merge_groups_del,    sql_merge_audiences,   sql_merge_balances,
+	    sql_merge_delete};
 	int rc = run_all(db, steps, SCRM_ARRAY_LEN(steps), into, from);
 	if (rc != ST_OK)
 		return rc;
@@ -321,7 +323,7 @@ int store_customer_list(struct store_db *db, const struct customer_filter *f, in
 			int limit, store_customer_cb cb, void *arg)
 {
 	struct buf sql = {0};
-	buf_puts(&sql, "SELECT " CUSTOMER_COLS " FROM customers c");
+	buf_puts(&sql, "SELECT " DB_CUSTOMER_COLS " FROM customers c");
 	build_where(&sql, f);
 	if (before_id)
 		buf_puts(&sql, " AND c.id < :before");
@@ -338,7 +340,7 @@ int store_customer_list(struct store_db *db, const struct customer_filter *f, in
 	int rc;
 	while ((rc = db_step(db, st)) == SQLITE_ROW) {
 		struct customer c = {0};
-		read_customer(st, &c);
+		db_read_customer(st, &c);
 		cb(arg, &c);
 		customer_clear(&c);
 	}

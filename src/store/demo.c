@@ -24,7 +24,7 @@
 #endif
 
 enum { S_CUSTOMER, S_ORDER, S_CTAG, S_EVENT, S_USER_FIND, S_USER_INS, S_CHANNEL_FIND,
-       S_CHANNEL_INS, S_TAG_FIND, S_TAG_INS, S_N };
+       S_CHANNEL_INS, S_TAG_FIND, S_TAG_INS, S_KEY_INS, S_N };
 
 struct saved_index {
 	char *name, *sql;
@@ -49,13 +49,13 @@ static const struct stmt_def defs[S_N] = {
     [S_CUSTOMER] = {"INSERT INTO customers(name, phone, email, unionid, gender, birthday,"
 		    " birth_month, birth_day, source_channel_id, owner_user_id, stage,"
 		    " order_count, total_spent_cents, first_order_at, last_order_at, attrs,"
-		    " created_at, updated_at)"
+		    " created_at, updated_at, platform_mask, category_mask)"
 		    " VALUES (:name, :phone, :email, :unionid, :gender, :birthday, :bm, :bd,"
 		    " :channel, :owner, :stage, :oc, :spent, :first, :last, :attrs, :created,"
-		    " :updated)",
+		    " :updated, :pmask, :cmask)",
 		    {":name", ":phone", ":email", ":unionid", ":gender", ":birthday", ":bm", ":bd",
 		     ":channel", ":owner", ":stage", ":oc", ":spent", ":first", ":last", ":attrs",
-		     ":created", ":updated"}},
+		     ":created", ":updated", ":pmask", ":cmask"}},
     [S_ORDER] = {"INSERT INTO orders(platform, external_id, customer_id, buyer_phone, amount_cents,"
 		 " status, paid_at, items, bound_at, bound_by, created_at, updated_at)"
 		 " VALUES (:platform, :ext, :cid, :phone, :amount, :status, :paid, :items,"
@@ -81,6 +81,8 @@ static const struct stmt_def defs[S_N] = {
     [S_TAG_INS] = {"INSERT INTO tags(name, tag_group, color, kind, created_at, updated_at)"
 		   " VALUES (:name, :grp, :color, 'manual', :t, :t)",
 		   {":name", ":grp", ":color", ":t"}},
+    [S_KEY_INS] = {"INSERT OR IGNORE INTO purchase_keys(kind, name, bit) VALUES (:kind, :name, :bit)",
+		   {":kind", ":name", ":bit"}},
 };
 
 /* The tables this loader fills: their secondary indexes are rebuilt after the load. */
@@ -353,7 +355,19 @@ int store_demo_customer_insert(struct store_demo *ld, const struct demo_customer
 	bt(st, 16, c->attrs);
 	bi(st, 17, c->created_at);
 	bi(st, 18, c->updated_at);
+	bi(st, 19, c->platform_mask);
+	bi(st, 20, c->category_mask);
 	return run_insert(ld, st, id, "insert customer");
+}
+
+int store_demo_purchase_key(struct store_demo *ld, const char *kind, const char *name, int bit)
+{
+	sqlite3_stmt *st = ld->st[S_KEY_INS];
+	int64_t id;
+	bt(st, 1, kind);
+	bt(st, 2, name);
+	bi(st, 3, bit);
+	return run_insert(ld, st, &id, "insert purchase key");
 }
 
 int store_demo_order_insert(struct store_demo *ld, const struct demo_order *o, int64_t *id)

@@ -43,6 +43,17 @@ int db_insert(struct store_db *db, sqlite3_stmt *st, int64_t *id);
 int db_change_one(struct store_db *db, sqlite3_stmt *st);
 /* Step a one-row, one-column query and reset it: the integer, or -1 (logged). */
 int64_t db_scalar(struct store_db *db, sqlite3_stmt *st);
+/* The columns of a customer row (alias c) and their reader. */
+#define DB_CUSTOMER_COLS                                                                              \
+	"c.id, c.name, c.phone, c.email, c.unionid, c.gender, c.birthday, c.stage, c.attrs,"       \
+	" coalesce(c.birth_month, 0), coalesce(c.birth_day, 0), coalesce(c.source_channel_id, 0),"  \
+	" coalesce(c.owner_user_id, 0), c.stage_manual, c.points_balance, c.wallet_balance_cents,"  \
+	" c.order_count, c.total_spent_cents, coalesce(c.first_order_at, 0),"                     \
+	" coalesce(c.last_order_at, 0), coalesce(c.erased_at, 0), c.created_at, c.updated_at,"     \
+	" coalesce(c.tier_id, 0), coalesce(c.tier_override_until, 0),"                              \
+	" (SELECT name FROM tiers t WHERE t.id = c.tier_id)"
+struct customer;
+void db_read_customer(sqlite3_stmt *st, struct customer *c);
 /* Map a SQLite result code to enum st_rc. */
 int db_rc(int sqlite_rc);
 

@@ -37,6 +37,14 @@ static pthread_t thread;
 static struct store_db *wdb;
 
 static _Atomic uint64_t n_commits, n_closures, n_failed;
+static int (*hook_ok)(struct store_db *db);
+static void (*hook_fail)(void);
+
+void store_set_job_hooks(int (*after_ok)(struct store_db *db), void (*after_fail)(void))
+{
+	hook_ok = after_ok;
+	hook_fail = after_fail;
+}
 static _Atomic uint64_t batch_hist[8];
 
 static void note_batch(size_t n)
@@ -85,6 +93,13 @@ static void run_batch(struct store_db *db, struct job **jobs, size_t n)
 				break;
 			}
 			j->result = j->fn(db, j->ctx);
+			if (j->result == 0 && hook_ok && !sqlite3_get_autocommit(db->h)) {
+				int h = hook_ok(db);
+				if (h != 0)
+					j->result = h < 0 ? h : -ST_ERR;
+			} else if (j->result != 0 && hook_fail) {
+				hook_fail();
+			}
 			if (sqlite3_get_autocommit(db->h)) {
 				/* SQLite rolled the whole transaction back (disk full, I/O
 				 * error): every closure so far is lost with it. */

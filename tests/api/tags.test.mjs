@@ -1,5 +1,5 @@
-// /api/v1/tags and the tags of customers: manual tags (auto tags cannot be
-// made or set by hand), tagging by id or by name, customer_count kept exact
+// /api/v1/tags and the tags of customers: manual tags (auto tags, whose rules
+// are tested in audiences.test.mjs, cannot be set by hand), tagging by id or by name, customer_count kept exact
 // through every path, lists, validation, Idempotency-Key and audit rows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,10 +41,11 @@ function assertCountsExact() {
   const bad = sqliteJson(d.db, 'SELECT t.id, t.customer_count, (SELECT count(*) FROM customer_tags ct WHERE ct.tag_id = t.id) AS n FROM tags t WHERE t.customer_count <> n');
   assert.deepEqual(bad, [], 'customer_count differs from the customer_tags rows');
 }
-// An auto tag (there is no way to make one through the API in this version).
-function autoTag(name) {
-  sqlite(d.db, `INSERT INTO tags(name, kind, rule, created_at, updated_at) VALUES ('${name}', 'auto', '{"field":"order_count","op":">=","value":2}', 1, 1);`);
-  return Number(sqlite(d.db, `SELECT id FROM tags WHERE name = '${name}';`));
+// An auto tag: customers with two orders or more.
+async function autoTag(name) {
+  const r = await d.req('POST', '/api/v1/tags', { ...op, body: { name, kind: 'auto', rule: { field: 'order_count', op: '>=', value: 2 } } });
+  assert.equal(r.status, 201, r.text);
+  return r.json.id;
 }
 
 test('POST /tags creates a manual tag: 201, Location, the shape; GET gives the same', async () => {
@@ -64,7 +65,7 @@ test('POST /tags creates a manual tag: 201, Location, the shape; GET gives the s
   assert.equal((await createTag({ name: '标'.repeat(48) + String(Date.now() % 100).padStart(2, '0') })).name.length, 50);
 });
 
-test('POST /tags: names are unique (409 with the id), auto tags and rules are refused, every field is checked', async () => {
+test('POST /tags: names are unique (409 with the id), a rule only with kind auto and an auto tag only with a rule, every field is checked', async () => {
   const name = unique('dup');
   const t = await createTag({ name });
   const before = await tagCount();
@@ -77,7 +78,8 @@ test('POST /tags: names are unique (409 with the id), auto tags and rules are re
     [{ name: 'ok', group: 'g'.repeat(51) }, 'group'], [{ name: 'ok', group: 7 }, 'group'], [{ name: 'ok', group: 'a\tb' }, 'group'],
     [{ name: 'ok', color: 'blue' }, 'color'], [{ name: 'ok', color: '#12345' }, 'color'], [{ name: 'ok', color: '#12345g' }, 'color'],
     [{ name: 'ok', color: '3370ff0' }, 'color'], [{ name: 'ok', color: 3370 }, 'color'],
-    [{ name: 'ok', kind: 'auto', rule: { field: 'order_count', op: '>=', value: 2 } }, 'kind'], [{ name: 'ok', kind: 'auto' }, 'kind'],
+    [{ name: 'ok', kind: 'auto' }, 'rule'], [{ name: 'ok', kind: 'auto', rule: null }, 'rule'], [{ name: 'ok', kind: 'auto', rule: 'x' }, 'rule'],
+    [{ name: 'ok', kind: 'auto', rule: {} }, 'rule.field'], [{ name: 'ok', kind: 'auto', rule: { field: 'order_count', op: '>=', value: 'two' } }, 'rule.value'],
     [{ name: 'ok', kind: 'smart' }, 'kind'], [{ name: 'ok', kind: null }, 'kind'],
     [{ name: 'ok', rule: { field: 'order_count', op: '>=', value: 2 } }, 'rule'], [{ name: 'ok', rule: 'x' }, 'rule'],
     [{ name: 'ok', customer_count: 5 }, 'customer_count'], [{ name: 'ok', id: 1 }, 'id'], [{ name: 'ok', tag_group: 'x' }, 'tag_group'],
@@ -111,12 +113,16 @@ test('PATCH and DELETE /tags/{id}: merge patch, 409 on a taken name, 404 for unk
   const p1 = await d.req('PATCH', `/api/v1/tags/${t.id}`, { ...op, body: { color: '#FFFFFF' } });
   assert.equal(p1.status, 200, p1.text);
   assert.deepEqual([p1.json.name, p1.json.group, p1.json.color], [t.name, 'g1', '#FFFFFF']);
+  // sending the kind it already has back is fine (a client that PATCHes what it read)
+  const same = await d.req('PATCH', `/api/v1/tags/${t.id}`, { ...op, body: { kind: 'manual', color: '#FFFFFF' } });
+  assert.equal(same.status, 200, same.text);
   const newName = unique('renamed');
   const p2 = await d.req('PATCH', `/api/v1/tags/${t.id}`, { ...op, body: { name: newName, group: null } });
   assert.deepEqual([p2.json.name, p2.json.group], [newName, null]);
   assert.deepEqual(await getTag(t.id), p2.json);
   assertError(await d.req('PATCH', `/api/v1/tags/${t.id}`, { ...op, body: { name: other.name } }), 409, 'conflict', 'name');
-  for (const [body, field] of [[{ name: '' }, 'name'], [{ name: null }, 'name'], [{ color: 'red' }, 'color'], [{ kind: 'auto' }, 'kind'], [{ rule: {} }, 'rule'], [{ bogus: 1 }, 'bogus']]) {
+  for (const [body, field] of [[{ name: '' }, 'name'], [{ name: null }, 'name'], [{ color: 'red' }, 'color'], [{ kind: 'auto' }, 'kind'], [{ rule: {} }, 'rule.field'],
+    [{ rule: { field: 'order_count', op: '>=', value: 1 } }, 'rule'], [{ rule: null }, 'rule'], [{ bogus: 1 }, 'bogus']]) {
     assertError(await d.req('PATCH', `/api/v1/tags/${t.id}`, { ...op, body }), 422, 'validation_failed', field);
   }
   assert.deepEqual(await getTag(t.id), p2.json);
@@ -193,7 +199,7 @@ test('POST /customers/{id}/tags: by id or by name (new names become manual tags)
 
 test('auto tags cannot be put on or taken off by hand (422); they can be read', async () => {
   const name = unique('auto');
-  const id = autoTag(name);
+  const id = await autoTag(name);
   const t = await getTag(id);
   assert.deepEqual([t.kind, t.rule], ['auto', { field: 'order_count', op: '>=', value: 2 }]);
   const c = await customer({ name: 'Auto target' });
@@ -321,7 +327,7 @@ test('tag writes are audited: tag.create, tag.update, tag.delete, customer.tag, 
   assert.equal((await d.req('DELETE', `/api/v1/tags/${t.id}`, op)).status, 204);
   const tagRows = (await auditAll(d, { target_type: 'tag', target_id: String(t.id) })).reverse();
   assert.deepEqual(tagRows.map((r) => [r.action, r.status, r.detail]), [
-    ['tag.create', 201, { name: t.name }], ['tag.update', 200, { name: t.name }], ['tag.delete', 204, { name: t.name, customers: 1 }],
+    ['tag.create', 201, { name: t.name, kind: 'manual' }], ['tag.update', 200, { name: t.name }], ['tag.delete', 204, { name: t.name, customers: 1 }],
   ]);
   const custRows = (await auditAll(d, { target_type: 'customer', target_id: String(c.id) })).reverse();
   assert.deepEqual(custRows.map((r) => [r.action, r.status, r.detail]), [
