@@ -71,15 +71,15 @@ static char *read_password(const char *prompt)
 }
 
 static int audit_cli(struct store_db *db, const char *action, const char *type, int64_t id,
-		     const char *detail)
+                     const char *detail)
 {
 	struct audit_entry e = {.at = time_now(),
-				.actor = "cli",
-				.actor_name = getenv("USER"),
-				.action = action,
-				.target_type = type,
-				.target_id = id,
-				.detail = detail};
+	                        .actor = "cli",
+	                        .actor_name = getenv("USER"),
+	                        .action = action,
+	                        .target_type = type,
+	                        .target_id = id,
+	                        .detail = detail};
 	return store_audit_insert(db, &e);
 }
 
@@ -112,7 +112,8 @@ static int user_add_fn(struct store_db *db, void *ctx)
 	}
 	if (a->st != ST_OK)
 		return 1;
-	char *detail = xasprintf("{\"username\":\"%s\"}", a->u.username); /* name checked: no quotes */
+	char *detail =
+	    xasprintf("{\"username\":\"%s\"}", a->u.username); /* name checked: no quotes */
 	a->st = audit_cli(db, a->action, "user", a->u.id, detail);
 	free(detail);
 	return a->st == ST_OK ? 0 : 1;
@@ -127,10 +128,11 @@ static void print_user(void *arg, const struct user *u)
 
 static int usage_user(void)
 {
-	fprintf(stderr, "usage: scrmd user add NAME --role admin|operator|viewer [--display-name TEXT]\n"
-			"       scrmd user passwd NAME\n"
-			"       scrmd user list\n"
-			"The password is read from standard input (without echo on a terminal).\n");
+	fprintf(stderr,
+	        "usage: scrmd user add NAME --role admin|operator|viewer [--display-name TEXT]\n"
+	        "       scrmd user passwd NAME\n"
+	        "       scrmd user list\n"
+	        "The password is read from standard input (without echo on a terminal).\n");
 	return 2;
 }
 
@@ -183,19 +185,21 @@ int cli_user(const struct scrm_config *cfg, int argc, char **argv)
 		free(pw);
 		return 1;
 	}
-	struct user_add a = {.u = {.username = xstrdup(name),
-				   .display_name = xstrdup(display),
-				   .role = xstrdup(add ? role : "viewer"),
-				   .password_hash = crypto_password_hash(pw, cfg->pbkdf2_iterations)},
-			     .action = add ? "user.create" : "user.password_reset",
-			     .update = passwd};
+	struct user_add a = {
+	    .u = {.username = xstrdup(name),
+	          .display_name = xstrdup(display),
+	          .role = xstrdup(add ? role : "viewer"),
+	          .password_hash = crypto_password_hash(pw, cfg->pbkdf2_iterations)},
+	    .action = add ? "user.create" : "user.password_reset",
+	    .update = passwd};
 	crypto_wipe(pw, strlen(pw));
 	free(pw);
 	int rc = store_write(user_add_fn, &a);
 	int code = 0;
 	if (rc == 0) {
-		printf(add ? "created user %s (id %lld)\n" : "set a new password for %s (id %lld)\n", name,
-		       (long long)a.u.id);
+		printf(add ? "created user %s (id %lld)\n"
+		           : "set a new password for %s (id %lld)\n",
+		       name, (long long)a.u.id);
 	} else if (a.st == ST_CONFLICT) {
 		fprintf(stderr, "scrmd: the user name %s is taken\n", name);
 		code = 1;
@@ -250,8 +254,8 @@ static void print_token(void *arg, const struct api_token *t)
 static int usage_token(void)
 {
 	fprintf(stderr, "usage: scrmd token create --name NAME --role admin|operator|viewer\n"
-			"       scrmd token list\n"
-			"       scrmd token revoke ID\n");
+	                "       scrmd token list\n"
+	                "       scrmd token revoke ID\n");
 	return 2;
 }
 
@@ -311,12 +315,13 @@ int cli_token(const struct scrm_config *cfg, int argc, char **argv)
 	int code = 0;
 	if (rc == 0 && secret) {
 		printf("%s\n", secret);
-		fprintf(stderr, "token %lld created; it is shown only this once\n", (long long)a.t.id);
+		fprintf(stderr, "token %lld created; it is shown only this once\n",
+		        (long long)a.t.id);
 	} else if (rc == 0) {
 		printf("revoked token %lld\n", (long long)a.revoke_id);
 	} else {
 		fprintf(stderr, "scrmd: %s\n",
-			a.st == ST_NOT_FOUND ? "no such token" : "could not write to the database");
+		        a.st == ST_NOT_FOUND ? "no such token" : "could not write to the database");
 		code = 1;
 	}
 	if (secret) {
@@ -337,7 +342,7 @@ int cli_backup(const struct scrm_config *cfg, const char *outfile)
 	store_shutdown();
 	if (rc != 0) {
 		fprintf(stderr, "scrmd: backup to %s failed%s\n", outfile,
-			rc == -ST_CONFLICT ? ": the file exists" : "; see the log above");
+		        rc == -ST_CONFLICT ? ": the file exists" : "; see the log above");
 		return 1;
 	}
 	printf("wrote %s (%lld bytes)\n", outfile, (long long)bytes);
@@ -373,18 +378,20 @@ int cli_first_admin(const struct scrm_config *cfg)
 		return -1;
 	}
 	char *pw = given && *given ? xstrdup(given) : crypto_password_generate();
-	struct user_add a = {.u = {.username = xstrdup(name),
-				   .display_name = xstrdup("Administrator"),
-				   .role = xstrdup("admin"),
-				   .password_hash = crypto_password_hash(pw, cfg->pbkdf2_iterations)},
-			     .action = "user.create"};
+	struct user_add a = {
+	    .u = {.username = xstrdup(name),
+	          .display_name = xstrdup("Administrator"),
+	          .role = xstrdup("admin"),
+	          .password_hash = crypto_password_hash(pw, cfg->pbkdf2_iterations)},
+	    .action = "user.create"};
 	int rc = store_write(first_admin_fn, &a);
 	if (rc == 0) {
 		log_info("created the first admin user '%s'", name);
 		if (!(given && *given)) {
-			printf("\n  First admin created.  user: %s   password: %s\n"
-			       "  This password is shown only once; change it after logging in.\n\n",
-			       name, pw);
+			printf(
+			    "\n  First admin created.  user: %s   password: %s\n"
+			    "  This password is shown only once; change it after logging in.\n\n",
+			    name, pw);
 			fflush(stdout);
 		}
 	} else if (a.st != ST_CONFLICT) {

@@ -89,7 +89,8 @@ static int load_config(const struct opts *o, struct scrm_config *cfg)
 	if (file && *file && config_load_file(cfg, file, &err) < 0)
 		goto fail;
 	const char *env;
-	if ((env = getenv("SCRM_LISTEN")) && *env && config_set(cfg, "http", "listen", env, &err) < 0)
+	if ((env = getenv("SCRM_LISTEN")) && *env &&
+	    config_set(cfg, "http", "listen", env, &err) < 0)
 		goto fail;
 	if ((env = getenv("SCRM_DB")) && *env && config_set(cfg, "store", "path", env, &err) < 0)
 		goto fail;
@@ -147,7 +148,7 @@ static int serve(const struct scrm_config *cfg, const char *port_file)
 	signal(SIGPIPE, SIG_IGN);
 
 	log_info("scrmd %s starting: database %s, synchronous=%s", SCRM_VERSION, cfg->db_path,
-		 cfg->synchronous);
+	         cfg->synchronous);
 	if (cli_open_store(cfg, true) < 0)
 		return 1;
 	if (store_writer_start() < 0) {
@@ -172,10 +173,12 @@ static int serve(const struct scrm_config *cfg, const char *port_file)
 		if (sigwait(&set, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			log_info("SIGHUP: configuration is read at start; restart to apply changes");
+			log_info(
+			    "SIGHUP: configuration is read at start; restart to apply changes");
 			continue;
 		}
-		log_info("%s: stopping; finishing requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		log_info("%s: stopping; finishing requests in flight",
+		         sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		break;
 	}
 	http_stop();
@@ -192,10 +195,11 @@ out:
 
 static int demo_usage(void)
 {
-	fprintf(stderr, "usage: scrmd demo-data [--customers N] [--seed S] [--end YYYY-MM-DD]\n"
-			"  N from 1 to %d (default 10000), S any integer (default 1), the end\n"
-			"  date from 2000 to 2099 (default today, UTC)\n",
-		DEMO_MAX_CUSTOMERS);
+	fprintf(stderr,
+	        "usage: scrmd demo-data [--customers N] [--seed S] [--end YYYY-MM-DD]\n"
+	        "  N from 1 to %d (default 10000), S any integer (default 1), the end\n"
+	        "  date from 2000 to 2099 (default today, UTC)\n",
+	        DEMO_MAX_CUSTOMERS);
 	return 2;
 }
 
@@ -211,7 +215,7 @@ static int demo_data(const struct opts *o, const struct scrm_config *cfg)
 		else if (strcmp(o->rest[i], "--seed") == 0 && a && str_to_i64(a, &seed))
 			i++;
 		else if (strcmp(o->rest[i], "--end") == 0 && a && time_parse_date(a, &y, &m, &d) &&
-			 y >= 2000 && y <= 2099) {
+		         y >= 2000 && y <= 2099) {
 			end = time_days_from_civil(y, (unsigned)m, (unsigned)d) * 86400;
 			i++;
 		} else {
@@ -227,9 +231,10 @@ static int demo_data(const struct opts *o, const struct scrm_config *cfg)
 	if (have != 0) {
 		if (have > 0)
 			fprintf(stderr,
-				"scrmd demo-data: %s already has %lld customers; demo data goes only into"
-				" a database without customers\n",
-				cfg->db_path, (long long)have);
+			        "scrmd demo-data: %s already has %lld customers; demo data goes "
+			        "only into"
+			        " a database without customers\n",
+			        cfg->db_path, (long long)have);
 		goto out;
 	}
 	/* The first user of a database is an admin: serve would not create one once
@@ -241,23 +246,28 @@ static int demo_data(const struct opts *o, const struct scrm_config *cfg)
 	store_shutdown();
 	if (cli_open_store(cfg, false) < 0)
 		return 1;
-	struct demo_opts d = {.customers = n, .seed = (uint64_t)seed, .end = end,
-			      .pbkdf2_iterations = cfg->pbkdf2_iterations, .progress = true};
+	struct demo_opts d = {.customers = n,
+	                      .seed = (uint64_t)seed,
+	                      .end = end,
+	                      .pbkdf2_iterations = cfg->pbkdf2_iterations,
+	                      .progress = true};
 	struct demo_summary s;
 	int rc = demo_generate(&d, &s);
 	if (rc == 1) {
 		fprintf(stderr, "scrmd demo-data: %s has customers now; nothing was loaded\n",
-			cfg->db_path);
+		        cfg->db_path);
 	} else if (rc < 0) {
-		fprintf(stderr, "scrmd demo-data: the load failed (see above); it was rolled back\n");
+		fprintf(stderr,
+		        "scrmd demo-data: the load failed (see above); it was rolled back\n");
 	} else {
-		printf("demo data in %s: %lld customers, %lld orders (%.1f%% bound to customers),\n"
-		       "%lld tags on %lld customer-tag links, %lld timeline events, %lld channels,\n"
-		       "%lld operators created; %.1f s\n",
-		       cfg->db_path, (long long)s.customers, (long long)s.orders,
-		       s.orders ? 100.0 * (double)s.bound_orders / (double)s.orders : 0.0,
-		       (long long)s.tags, (long long)s.tag_links, (long long)s.events,
-		       (long long)s.channels, (long long)s.users_created, s.seconds);
+		printf(
+		    "demo data in %s: %lld customers, %lld orders (%.1f%% bound to customers),\n"
+		    "%lld tags on %lld customer-tag links, %lld timeline events, %lld channels,\n"
+		    "%lld operators created; %.1f s\n",
+		    cfg->db_path, (long long)s.customers, (long long)s.orders,
+		    s.orders ? 100.0 * (double)s.bound_orders / (double)s.orders : 0.0,
+		    (long long)s.tags, (long long)s.tag_links, (long long)s.events,
+		    (long long)s.channels, (long long)s.users_created, s.seconds);
 		code = 0;
 	}
 out:

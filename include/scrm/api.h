@@ -18,7 +18,7 @@ const struct scrm_config *api_config(void);
 
 /* Fill rs with {"error":{code,message,field?}} and return status. field may be NULL. */
 int api_error(struct resp *rs, int status, const char *code, const char *field, const char *fmt,
-	      ...) __attribute__((format(printf, 5, 6)));
+              ...) __attribute__((format(printf, 5, 6)));
 /* Map a failing store result (ST_*, sign ignored) to 404 / 409 / 503 / 500. */
 int api_store_error(struct resp *rs, int st);
 
@@ -36,7 +36,7 @@ struct jfield {
  * status after filling rs (422 naming the field). prefix names nested objects
  * ("" at the top). */
 int api_check_object(const json_t *obj, const struct jfield *spec, const char *prefix,
-		     struct resp *rs);
+                     struct resp *rs);
 /* The string at key, or NULL when absent or null. */
 const char *api_get_str(const json_t *obj, const char *key);
 
@@ -46,8 +46,8 @@ int64_t api_path_id(const struct req *rq, int i, struct resp *rs, int *status);
 /* Pagination: ?limit=1..500 (default 50), ?cursor=opaque, ?count=true. */
 struct page {
 	int limit;
-	int64_t after;	/* decoded cursor; 0 = from the start */
-	int64_t after2;	/* second key of a two-part cursor (time-ordered lists) */
+	int64_t after;  /* decoded cursor; 0 = from the start */
+	int64_t after2; /* second key of a two-part cursor (time-ordered lists) */
 	bool count;
 };
 int api_page_parse(const struct req *rq, struct resp *rs, struct page *pg);
@@ -76,21 +76,21 @@ struct api_write {
 	const struct req *rq;
 	struct resp *rs;
 	void *arg;
-	const char *action;	 /* audit action, e.g. "user.create" */
+	const char *action;      /* audit action, e.g. "user.create" */
 	const char *target_type; /* audit target, e.g. "user" */
 	int64_t target_id;
-	json_t *detail;		 /* owned; audit detail object, no secrets */
+	json_t *detail;           /* owned; audit detail object, no secrets */
 	const char *redact_field; /* top-level answer field not kept for replays */
 };
 typedef int (*api_write_fn)(struct store_db *db, struct api_write *w);
 int api_write(const struct req *rq, struct resp *rs, const char *action, const char *target_type,
-	      api_write_fn fn, void *arg);
+              api_write_fn fn, void *arg);
 /* Answer from a stored Idempotency-Key record before doing non-database work:
  * returns the replayed status, or 0 if the key is new (or absent). */
 int api_idem_replay(const struct req *rq, struct resp *rs);
 /* Record an audit entry for an action taken outside api_write (login, logout). */
 void api_audit_async(const struct req *rq, const struct principal *who, const char *action,
-		     const char *target_type, int64_t target_id, int status, json_t *detail);
+                     const char *target_type, int64_t target_id, int status, json_t *detail);
 
 /* Handlers ------------------------------------------------------------------ */
 int api_healthz(const struct req *rq, struct resp *rs);

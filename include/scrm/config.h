@@ -12,38 +12,38 @@ struct scrm_config {
 	char *timezone;
 	char *log_level;
 	/* [http] */
-	char *listen;			/* HOST:PORT; port 0 picks a free one */
-	unsigned threads;		/* MHD epoll threads; 0 = one per CPU */
-	unsigned workers;		/* handler threads for writes and slow reads */
+	char *listen;     /* HOST:PORT; port 0 picks a free one */
+	unsigned threads; /* MHD epoll threads; 0 = one per CPU */
+	unsigned workers; /* handler threads for writes and slow reads */
 	unsigned max_connections;
 	unsigned per_ip_connections;
 	unsigned connection_timeout_s;
-	unsigned connection_memory_kb;	/* per-connection memory: bounds the request head */
-	unsigned max_body_kb;		/* JSON request bodies */
-	unsigned max_import_mb;		/* import uploads (spooled to disk) */
-	unsigned shutdown_grace_s;	/* how long SIGTERM waits for requests in flight */
+	unsigned connection_memory_kb; /* per-connection memory: bounds the request head */
+	unsigned max_body_kb;          /* JSON request bodies */
+	unsigned max_import_mb;        /* import uploads (spooled to disk) */
+	unsigned shutdown_grace_s;     /* how long SIGTERM waits for requests in flight */
 	char *web_root;
-	char *tls_cert, *tls_key;	/* PEM files; both or neither */
-	bool trust_proxy;		/* take the client IP from X-Forwarded-For */
-	char *cookie_secure;		/* auto | always | never */
+	char *tls_cert, *tls_key; /* PEM files; both or neither */
+	bool trust_proxy;         /* take the client IP from X-Forwarded-For */
+	char *cookie_secure;      /* auto | always | never */
 	/* [store] */
 	char *db_path;
-	char *synchronous;		/* full | normal */
+	char *synchronous; /* full | normal */
 	unsigned busy_timeout_ms;
-	unsigned batch_max;		/* write closures per group commit */
-	unsigned cache_mb;		/* SQLite page cache per connection */
+	unsigned batch_max; /* write closures per group commit */
+	unsigned cache_mb;  /* SQLite page cache per connection */
 	char *migrations_dir;
 	char *backup_dir;
-	char *spool_dir;		/* where uploads wait while they are imported */
+	char *spool_dir; /* where uploads wait while they are imported */
 	/* [auth] */
 	unsigned pbkdf2_iterations;
-	unsigned session_hours;		/* absolute session lifetime */
-	unsigned session_idle_minutes;	/* idle timeout */
-	unsigned login_max_failures;	/* per IP and per user name within the window */
+	unsigned session_hours;        /* absolute session lifetime */
+	unsigned session_idle_minutes; /* idle timeout */
+	unsigned login_max_failures;   /* per IP and per user name within the window */
 	unsigned login_window_s;
 	/* [api] */
-	unsigned idempotency_hours;	/* how long Idempotency-Key answers are kept */
-	unsigned audit_retention_days;	/* 0 keeps the audit log for ever */
+	unsigned idempotency_hours;    /* how long Idempotency-Key answers are kept */
+	unsigned audit_retention_days; /* 0 keeps the audit log for ever */
 };
 
 /* Fill cfg with built-in defaults (all strings heap-owned by cfg). */
@@ -54,7 +54,7 @@ void config_defaults(struct scrm_config *cfg);
 int config_load_file(struct scrm_config *cfg, const char *path, char **err);
 /* Apply one "section.key" = value (used by the file loader and the environment). */
 int config_set(struct scrm_config *cfg, const char *section, const char *key, const char *value,
-	       char **err);
+               char **err);
 /* Cross-field checks (TLS pair, time zone exists, listen parses...). */
 int config_validate(const struct scrm_config *cfg, char **err);
 void config_clear(struct scrm_config *cfg);

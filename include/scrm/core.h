@@ -16,12 +16,12 @@ enum core_rc { CORE_OK = 0, CORE_INVALID, CORE_NOT_FOUND, CORE_CONFLICT, CORE_ST
 
 struct core_err {
 	enum core_rc rc;
-	int st;		   /* CORE_STORE: the enum st_rc */
+	int st;            /* CORE_STORE: the enum st_rc */
 	const char *field; /* static or owned by the input */
 	char msg[512];
-	int64_t id;	   /* CORE_CONFLICT: the existing record, if one is meant */
-	char path[256];	   /* room for a built field path such as rule.all[2].value */
-	const char *code;  /* CORE_INVALID with its own error code (insufficient_points ...) */
+	int64_t id;       /* CORE_CONFLICT: the existing record, if one is meant */
+	char path[256];   /* room for a built field path such as rule.all[2].value */
+	const char *code; /* CORE_INVALID with its own error code (insufficient_points ...) */
 };
 
 /* Fill e and return -1. */
@@ -61,34 +61,34 @@ int core_customer_check(struct customer_patch *p, struct core_err *e);
 /* Create: 0 with *out filled (caller clears), or -1. Orders already waiting
  * with this phone are bound to the new customer. */
 int core_customer_create(struct store_db *db, const struct customer_patch *p, int64_t now,
-			 struct customer *out, struct core_err *e);
+                         struct customer *out, struct core_err *e);
 /* Update: *changed (may be NULL) says whether anything was written. */
 int core_customer_update(struct store_db *db, int64_t id, const struct customer_patch *p,
-			 int64_t now, struct customer *out, bool *changed, struct core_err *e);
+                         int64_t now, struct customer *out, bool *changed, struct core_err *e);
 /* Load a live customer: NOT_FOUND (saying "merged into N" where so) if absent
  * or erased. */
 int core_customer_load(struct store_db *db, int64_t id, struct customer *out, struct core_err *e);
 /* One person, two profiles: `from` goes into `into`. */
 int core_customer_merge(struct store_db *db, int64_t into, int64_t from, int64_t now,
-			struct customer *out, struct core_err *e);
+                        struct customer *out, struct core_err *e);
 int core_customer_erase(struct store_db *db, int64_t id, int64_t now, struct core_err *e);
 
 /* Add tags by id or by name (a new name creates a manual tag); counts of the
  * ones newly added in *added. Remove one tag. */
 int core_customer_tag_ids(struct store_db *db, int64_t customer_id, const int64_t *ids, size_t n,
-			  int64_t now, size_t *added, struct core_err *e);
+                          int64_t now, size_t *added, struct core_err *e);
 int core_customer_tag_names(struct store_db *db, int64_t customer_id, const char *const *names,
-			    size_t n, int64_t now, size_t *added, struct core_err *e);
+                            size_t n, int64_t now, size_t *added, struct core_err *e);
 int core_customer_untag(struct store_db *db, int64_t customer_id, int64_t tag_id, int64_t now,
-			struct core_err *e);
+                        struct core_err *e);
 
 /* After a customer's orders changed: recount the figures, reload *c and move
  * the stage forward if the orders prove more. */
 int core_customer_orders_changed(struct store_db *db, struct customer *c, int64_t now,
-				 struct core_err *e);
+                                 struct core_err *e);
 /* Bind the unbound orders bought with c's phone to c (then as above). */
 int core_customer_bind_waiting(struct store_db *db, struct customer *c, int64_t now,
-			       struct core_err *e);
+                               struct core_err *e);
 
 /* The furthest stage the customer's orders prove (never moving back, and past
  * a manual stage only when the orders prove more). Returns the new stage name
@@ -97,7 +97,7 @@ const char *core_stage_for_orders(const char *current, int64_t paid_orders);
 
 /* Append a timeline event; data may be NULL. Steals data. */
 int core_event(struct store_db *db, int64_t customer_id, int64_t at, const char *kind,
-	       const char *ref_type, int64_t ref_id, json_t *data, struct core_err *e);
+               const char *ref_type, int64_t ref_id, json_t *data, struct core_err *e);
 
 /* Orders --------------------------------------------------------------------- */
 
@@ -126,15 +126,15 @@ enum upsert_result { UPSERT_CREATED, UPSERT_UPDATED, UPSERT_UNCHANGED };
  * paths like "items[2].quantity" name the fault. */
 int core_order_items(const json_t *items, const char *prefix, char **out, struct core_err *e);
 int core_order_upsert(struct store_db *db, const struct order_in *in, int64_t now,
-		      struct order *out, enum upsert_result *res, struct core_err *e);
+                      struct order *out, enum upsert_result *res, struct core_err *e);
 /* The binding flow: the customer says "this order is mine" with the phone it
  * was bought with. *changed is false for a repeat. */
 /* Bind an order to a customer (by: phone, bind, customer_id) and write the
  * order.bound event; the caller refreshes the customer. */
 int core_order_bind_to(struct store_db *db, struct order *o, int64_t customer_id, const char *by,
-		       int64_t now, struct core_err *e);
+                       int64_t now, struct core_err *e);
 int core_order_bind(struct store_db *db, int64_t customer_id, const char *platform,
-		    const char *external_id, const char *phone, int64_t now, struct order *out,
-		    bool *changed, struct core_err *e);
+                    const char *external_id, const char *phone, int64_t now, struct order *out,
+                    bool *changed, struct core_err *e);
 
 #endif

@@ -13,12 +13,12 @@
 
 struct csv_reader {
 	FILE *f;
-	size_t line;		/* physical line where the last record started (1-based) */
+	size_t line; /* physical line where the last record started (1-based) */
 	size_t next_line;
 	bool started;
-	unsigned char back[4];	/* our own push-back, so any count is safe */
+	unsigned char back[4]; /* our own push-back, so any count is safe */
 	size_t nback;
-	char *buf;		/* the record's field text, NUL-separated */
+	char *buf; /* the record's field text, NUL-separated */
 	size_t cap;
 	char *fields[CSV_MAX_FIELDS];
 	size_t nfields;

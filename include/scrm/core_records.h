@@ -25,11 +25,11 @@ const char *core_birthday_parse(const char *s, int *month, int *day);
 
 /* NULL if acceptable, else a static message. */
 const char *core_email_problem(const char *s);
-const char *core_platform_problem(const char *s);   /* [a-z0-9_]{1,32} */
+const char *core_platform_problem(const char *s);    /* [a-z0-9_]{1,32} */
 const char *core_external_id_problem(const char *s); /* 1..128 visible characters */
-const char *core_color_problem(const char *s);	     /* #rrggbb */
+const char *core_color_problem(const char *s);       /* #rrggbb */
 
-bool core_gender_valid(const char *s);	     /* m f u */
+bool core_gender_valid(const char *s);       /* m f u */
 bool core_order_status_valid(const char *s); /* paid refunded cancelled */
 /* Lifecycle stages in journey order; -1 for an unknown name. */
 int core_stage_rank(const char *s);

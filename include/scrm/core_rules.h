@@ -45,7 +45,7 @@ void rule_sql_clear(struct rule_sql *r);
 /* Compile rule (path names it in errors, e.g. "rule") at time now.
  * 0, or -1 with e (CORE_INVALID, e->field the path, e->msg what is allowed). */
 int rules_compile(const json_t *rule, const char *path, int64_t now, struct rule_sql *out,
-		  struct core_err *e);
+                  struct core_err *e);
 
 /* The fields and operators, for error messages and documentation. */
 extern const char *const rules_fields[];

@@ -22,9 +22,9 @@ void core_segments_forget(void);
 
 /* One auto tag for every customer now. */
 int core_autotag_evaluate(struct store_db *db, int64_t tag_id, int64_t now, int64_t *added,
-			  int64_t *removed, struct core_err *e);
+                          int64_t *removed, struct core_err *e);
 /* One audience now (count, membership; events when asked). */
 int core_audience_evaluate(struct store_db *db, int64_t audience_id, int64_t now, bool events,
-			   int64_t *count, int64_t *entered, int64_t *left, struct core_err *e);
+                           int64_t *count, int64_t *entered, int64_t *left, struct core_err *e);
 
 #endif

@@ -24,7 +24,7 @@ struct crypto_sha256_state *crypto_sha256_begin(void);
 void crypto_sha256_add(struct crypto_sha256_state *s, const void *data, size_t n);
 void crypto_sha256_end(struct crypto_sha256_state *s, unsigned char out[CRYPTO_SHA256_LEN]);
 void crypto_hmac_sha256(const void *key, size_t keylen, const void *data, size_t n,
-			unsigned char out[CRYPTO_SHA256_LEN]);
+                        unsigned char out[CRYPTO_SHA256_LEN]);
 /* Constant-time equality of two equal-length buffers. */
 bool crypto_equal(const void *a, const void *b, size_t n);
 /* Wipe memory that held a secret. */

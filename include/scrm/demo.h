@@ -15,11 +15,11 @@
 #define DEMO_MAX_CUSTOMERS 10000000
 
 struct demo_opts {
-	int64_t customers;	    /* 1 .. DEMO_MAX_CUSTOMERS */
+	int64_t customers; /* 1 .. DEMO_MAX_CUSTOMERS */
 	uint64_t seed;
-	int64_t end;		    /* Unix seconds of a day's 00:00 UTC; every time is before it */
+	int64_t end;                /* Unix seconds of a day's 00:00 UTC; every time is before it */
 	unsigned pbkdf2_iterations; /* for the operators' password hashes */
-	bool progress;		    /* a line on stderr about every 10% */
+	bool progress;              /* a line on stderr about every 10% */
 };
 
 struct demo_summary {
@@ -97,7 +97,7 @@ int store_demo_purchase_key(struct store_demo *ld, const char *kind, const char 
 int store_demo_order_insert(struct store_demo *ld, const struct demo_order *o, int64_t *id);
 /* Through the table's triggers, so tags.customer_count stays exact. */
 int store_demo_customer_tag_insert(struct store_demo *ld, int64_t customer_id, int64_t tag_id,
-				   int64_t at);
+                                   int64_t at);
 int store_demo_event_insert(struct store_demo *ld, const struct demo_event *e);
 int store_demo_audit(struct store_demo *ld, const struct audit_entry *e);
 /* Rebuild the dropped indexes, commit, go back to WAL, ANALYZE and checkpoint

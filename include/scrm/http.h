@@ -19,12 +19,12 @@ enum principal_kind { PRINCIPAL_USER = 1, PRINCIPAL_TOKEN = 2 };
 /* Who is calling: a dashboard user (session cookie) or an API token. */
 struct principal {
 	enum principal_kind kind;
-	int64_t id;		/* user id or token id */
-	int64_t session_id;	/* sessions only */
+	int64_t id;         /* user id or token id */
+	int64_t session_id; /* sessions only */
 	enum role role;
-	bool via_cookie;	/* writes must then carry X-CSRF-Token */
-	char key[32];		/* "user:7" / "token:3": audit actor, idempotency scope */
-	char name[72];		/* user name or token name, for logs and the audit log */
+	bool via_cookie; /* writes must then carry X-CSRF-Token */
+	char key[32];    /* "user:7" / "token:3": audit actor, idempotency scope */
+	char name[72];   /* user name or token name, for logs and the audit log */
 	char csrf[48];
 };
 
@@ -39,38 +39,38 @@ struct route;
 
 /* Everything is borrowed from the server for the duration of the call. */
 struct req {
-	const char *method, *path;		/* path without the query string */
-	const char *params[REQ_MAX_PARAMS];	/* {placeholders} of the route, in order */
+	const char *method, *path;          /* path without the query string */
+	const char *params[REQ_MAX_PARAMS]; /* {placeholders} of the route, in order */
 	const struct qparam *query;
 	size_t nquery;
-	const json_t *body;			/* parsed JSON body (routes with a body) */
-	const char *raw_body;			/* the body's bytes as received */
+	const json_t *body;   /* parsed JSON body (routes with a body) */
+	const char *raw_body; /* the body's bytes as received */
 	size_t raw_len;
-	int body_fd;				/* R_STREAM: the spooled body (read from 0), else -1 */
+	int body_fd; /* R_STREAM: the spooled body (read from 0), else -1 */
 	uint64_t body_len;
 	const char *content_type;
-	const struct principal *who;		/* NULL on public routes */
-	const char *idem_key;			/* Idempotency-Key, validated, or NULL */
+	const struct principal *who; /* NULL on public routes */
+	const char *idem_key;        /* Idempotency-Key, validated, or NULL */
 	const char *ip, *user_agent;
-	bool secure;				/* the client reached us over TLS */
+	bool secure; /* the client reached us over TLS */
 	const struct route *route;
-	void *conn;				/* for http_req_header() */
+	void *conn; /* for http_req_header() */
 };
 
 #define RESP_MAX_HEADERS 6
 
 /* What a handler fills; the server owns it and frees it after sending. */
 struct resp {
-	json_t *body;		/* owned; serialised compactly */
-	char *raw;		/* owned; sent as is when set (replays, text formats) */
+	json_t *body; /* owned; serialised compactly */
+	char *raw;    /* owned; sent as is when set (replays, text formats) */
 	size_t raw_len;
 	const char *content_type; /* static; default application/json */
-	char *location;		/* owned */
+	char *location;           /* owned */
 	struct {
 		char *name, *value; /* owned */
 	} headers[RESP_MAX_HEADERS];
 	int nheaders;
-	bool replayed;		/* an Idempotency-Key replay */
+	bool replayed; /* an Idempotency-Key replay */
 	/* A body made piece by piece as it is sent (exports). stream fills buf
 	 * with up to max bytes and returns how many (> 0), HTTP_STREAM_END or
 	 * HTTP_STREAM_ERROR; stream_free(stream_cls) runs when the answer is done
@@ -86,22 +86,22 @@ struct resp {
 typedef int (*api_handler)(const struct req *rq, struct resp *rs); /* returns HTTP status */
 
 enum route_flags {
-	R_PUBLIC = 1 << 0,	/* no authentication */
-	R_BODY = 1 << 1,	/* takes a JSON body */
-	R_SLOW = 1 << 2,	/* a read that may take long: run on a worker thread */
-	R_NO_CSRF = 1 << 3,	/* login: no session yet */
-	R_OPT_BODY = 1 << 4,	/* a JSON body is optional */
-	R_STREAM = 1 << 5,	/* an upload (NDJSON or CSV) spooled to a file, up to
-				 * [http] max_import_mb, never held in memory */
+	R_PUBLIC = 1 << 0,   /* no authentication */
+	R_BODY = 1 << 1,     /* takes a JSON body */
+	R_SLOW = 1 << 2,     /* a read that may take long: run on a worker thread */
+	R_NO_CSRF = 1 << 3,  /* login: no session yet */
+	R_OPT_BODY = 1 << 4, /* a JSON body is optional */
+	R_STREAM = 1 << 5,   /* an upload (NDJSON or CSV) spooled to a file, up to
+	                      * [http] max_import_mb, never held in memory */
 };
 
 struct route {
-	const char *method;	/* GET also answers HEAD */
-	const char *pattern;	/* "/api/v1/users/{id}" */
+	const char *method;  /* GET also answers HEAD */
+	const char *pattern; /* "/api/v1/users/{id}" */
 	api_handler fn;
 	enum role min_role;
 	unsigned flags;
-	const char *name;	/* operation id, e.g. "users.get" */
+	const char *name; /* operation id, e.g. "users.get" */
 };
 
 /* The table lives in src/http/routes.c; terminated by a NULL method. */
@@ -111,7 +111,7 @@ extern const struct route http_routes[];
  * copy of the path). Returns the route, or NULL with *path_matched set if the
  * path exists for another method (-> 405). */
 const struct route *http_route_match(const char *method, const char *path, char *scratch,
-				     size_t scratch_len, const char **params, bool *path_matched);
+                                     size_t scratch_len, const char **params, bool *path_matched);
 /* Allowed methods for a path, "GET, POST" style, into out. */
 void http_route_allow(const char *path, char *out, size_t cap);
 
@@ -128,6 +128,5 @@ void http_resp_clear(struct resp *rs);
 int http_start(const struct scrm_config *cfg, unsigned *port_out);
 /* Stop accepting, wait up to the grace period for requests in flight, stop. */
 void http_stop(void);
-
 
 #endif

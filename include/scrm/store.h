@@ -29,11 +29,11 @@ enum st_rc {
 struct store_opts {
 	const char *path;
 	const char *migrations_dir;
-	bool sync_full;		/* synchronous=FULL (else NORMAL) */
+	bool sync_full; /* synchronous=FULL (else NORMAL) */
 	unsigned busy_timeout_ms;
 	unsigned cache_mb;
 	unsigned batch_max;
-	bool skip_migrations;	/* open only (backup of a database as it is) */
+	bool skip_migrations; /* open only (backup of a database as it is) */
 };
 
 /* Remember the options, create the database's directory if needed, open a first

@@ -37,10 +37,10 @@ struct session {
 };
 void session_clear(struct session *s);
 int store_session_insert(struct store_db *db, const unsigned char hash[32], struct session *s,
-			 const char *ip, const char *user_agent);
+                         const char *ip, const char *user_agent);
 /* The session with this token hash and its user. */
 int store_session_get(struct store_db *db, const unsigned char hash[32], struct session *s,
-		      struct user *u);
+                      struct user *u);
 int store_session_delete(struct store_db *db, int64_t id);
 /* Delete every session of a user except keep_id (0: all). */
 int store_session_delete_user(struct store_db *db, int64_t user_id, int64_t keep_id);
@@ -58,7 +58,8 @@ int store_token_insert(struct store_db *db, const unsigned char hash[32], struct
 int store_token_by_hash(struct store_db *db, const unsigned char hash[32], struct api_token *t);
 int store_token_get(struct store_db *db, int64_t id, struct api_token *t);
 typedef void (*store_token_cb)(void *arg, const struct api_token *t);
-int store_token_list(struct store_db *db, int64_t after_id, int limit, store_token_cb cb, void *arg);
+int store_token_list(struct store_db *db, int64_t after_id, int limit, store_token_cb cb,
+                     void *arg);
 int64_t store_token_count(struct store_db *db);
 int store_token_revoke(struct store_db *db, int64_t id, int64_t now);
 int store_token_touch(struct store_db *db, int64_t id, int64_t now);
@@ -66,7 +67,7 @@ int store_token_touch(struct store_db *db, int64_t id, int64_t now);
 struct audit_entry {
 	int64_t id, at;
 	const char *actor, *actor_name, *action, *target_type;
-	int64_t target_id; /* 0 = none */
+	int64_t target_id;                       /* 0 = none */
 	const char *method, *path, *ip, *detail; /* detail: JSON text or NULL */
 	int status;
 };
@@ -78,7 +79,7 @@ struct audit_filter {
 typedef void (*store_audit_cb)(void *arg, const struct audit_entry *e);
 /* Newest first: entries with id < before_id (0: from the newest). */
 int store_audit_list(struct store_db *db, const struct audit_filter *f, int64_t before_id,
-		     int limit, store_audit_cb cb, void *arg);
+                     int limit, store_audit_cb cb, void *arg);
 int64_t store_audit_count(struct store_db *db, const struct audit_filter *f);
 int store_audit_purge(struct store_db *db, int64_t before);
 
@@ -89,9 +90,9 @@ struct idem_record {
 };
 void idem_record_clear(struct idem_record *r);
 int store_idem_get(struct store_db *db, const char *principal, const char *key,
-		   struct idem_record *out);
+                   struct idem_record *out);
 int store_idem_put(struct store_db *db, const char *principal, const char *key,
-		   const struct idem_record *r, int64_t now);
+                   const struct idem_record *r, int64_t now);
 int store_idem_purge(struct store_db *db, int64_t before);
 
 #endif

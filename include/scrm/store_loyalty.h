@@ -27,7 +27,7 @@ int64_t store_points_balance(struct store_db *db, int64_t customer_id);
  * At most limit. */
 typedef void (*store_lot_cb)(void *arg, int64_t id, int64_t remaining);
 int store_points_lots(struct store_db *db, int64_t customer_id, int64_t order_id, int limit,
-		      store_lot_cb cb, void *arg);
+                      store_lot_cb cb, void *arg);
 /* Points of an order's lots (since its last refund) that expired unspent. */
 int64_t store_points_order_expired(struct store_db *db, int64_t order_id);
 int store_points_lot_set(struct store_db *db, int64_t id, int64_t remaining);
@@ -37,7 +37,7 @@ int64_t store_points_order_net(struct store_db *db, int64_t order_id);
  * (a tier's "points earned": a refund undoes it even when the points were spent). */
 int64_t store_points_earned_since(struct store_db *db, int64_t customer_id, int64_t since);
 int store_points_list(struct store_db *db, int64_t customer_id, int64_t before_id, int limit,
-		      store_ledger_cb cb, void *arg);
+                      store_ledger_cb cb, void *arg);
 /* Expire every lot past its date: an expire row for the rest of each, lots
  * emptied, balances lowered. *count gets the number of lots. */
 int store_points_expire_due(struct store_db *db, int64_t now, int64_t *count, int64_t *points);
@@ -46,11 +46,11 @@ int store_points_expire_due(struct store_db *db, int64_t now, int64_t *count, in
 int store_wallet_add(struct store_db *db, const struct ledger_entry *e, int64_t *id);
 int64_t store_wallet_balance(struct store_db *db, int64_t customer_id);
 int store_wallet_list(struct store_db *db, int64_t customer_id, int64_t before_id, int limit,
-		      store_ledger_cb cb, void *arg);
+                      store_ledger_cb cb, void *arg);
 
 /* Content (reviews, buyer shows, shares). */
 int store_content_add(struct store_db *db, int64_t customer_id, const char *kind, int64_t order_id,
-		      const char *url, const char *note, int64_t points, int64_t now, int64_t *id);
+                      const char *url, const char *note, int64_t points, int64_t now, int64_t *id);
 /* Whether a review of this order has earned its bonus already. */
 bool store_content_review_paid(struct store_db *db, int64_t order_id);
 
@@ -58,7 +58,7 @@ bool store_content_review_paid(struct store_db *db, int64_t order_id);
 int store_checkin_last(struct store_db *db, int64_t customer_id, int64_t *day, int *streak);
 /* ST_CONFLICT when the customer checked in on that day already. */
 int store_checkin_add(struct store_db *db, int64_t customer_id, int64_t day, int streak,
-		      int64_t points, int64_t now);
+                      int64_t points, int64_t now);
 
 /* Tiers. */
 struct tier {
@@ -81,16 +81,16 @@ struct customer_tier {
 };
 int store_customer_tier_get(struct store_db *db, int64_t customer_id, struct customer_tier *out);
 int store_customer_tier_set(struct store_db *db, int64_t customer_id, const struct customer_tier *t,
-			    int64_t now);
+                            int64_t now);
 /* Paid cents of a customer's orders paid since t. */
 int64_t store_spent_since(struct store_db *db, int64_t customer_id, int64_t since);
 
 /* The daily tier pass walks customers in id ranges; for each live customer
  * in [from, to) it reports the current tier fields and both 12-month sums. */
 typedef void (*store_tier_row_cb)(void *arg, int64_t customer_id, const struct customer_tier *t,
-				  int64_t spent, int64_t points);
+                                  int64_t spent, int64_t points);
 int store_tier_scan(struct store_db *db, int64_t from, int64_t to, int64_t since, bool want_spent,
-		    bool want_points, store_tier_row_cb cb, void *arg);
+                    bool want_points, store_tier_row_cb cb, void *arg);
 int64_t store_customer_max_id(struct store_db *db);
 
 /* Coupons ---------------------------------------------------------------------- */
@@ -117,7 +117,7 @@ struct coupon_template_filter {
 typedef void (*store_coupon_template_cb)(void *arg, const struct coupon_template *t);
 /* In id order, ids above after_id, at most limit. */
 int store_coupon_template_list(struct store_db *db, const struct coupon_template_filter *f,
-			       int64_t after_id, int limit, store_coupon_template_cb cb, void *arg);
+                               int64_t after_id, int limit, store_coupon_template_cb cb, void *arg);
 int64_t store_coupon_template_count(struct store_db *db, const struct coupon_template_filter *f);
 
 /* An issued coupon. status is as stored: the daily pass marks expired ones,
@@ -149,7 +149,7 @@ struct coupon_filter {
 typedef void (*store_coupon_cb)(void *arg, const struct coupon *c);
 /* A customer's coupons, newest first: ids below before_id (0: from the newest). */
 int store_coupon_list(struct store_db *db, const struct coupon_filter *f, int64_t before_id,
-		      int limit, store_coupon_cb cb, void *arg);
+                      int limit, store_coupon_cb cb, void *arg);
 int64_t store_coupon_count(struct store_db *db, const struct coupon_filter *f);
 
 #endif

@@ -16,13 +16,14 @@
 struct customer {
 	int64_t id;
 	char *name, *phone, *email, *unionid, *gender, *birthday, *stage;
-	char *attrs; /* JSON object text */
-	int birth_month, birth_day; /* 0 = none */
+	char *attrs;                              /* JSON object text */
+	int birth_month, birth_day;               /* 0 = none */
 	int64_t source_channel_id, owner_user_id; /* 0 = none */
 	bool stage_manual;
 	int64_t points_balance, wallet_balance_cents, order_count, total_spent_cents;
 	int64_t first_order_at, last_order_at, erased_at, created_at, updated_at; /* 0 = none */
-	int64_t tier_id, tier_override_until; /* read only here: tiers are set by the loyalty core */
+	int64_t tier_id,
+	    tier_override_until; /* read only here: tiers are set by the loyalty core */
 	char *tier_name;
 };
 void customer_clear(struct customer *c);
@@ -49,7 +50,7 @@ int store_customer_erase(struct store_db *db, int64_t id, int64_t now);
 int store_customer_merge(struct store_db *db, int64_t into, int64_t from, int64_t now);
 
 struct customer_filter {
-	const char *q;		/* start of name, phone or e-mail, or a whole unionid */
+	const char *q; /* start of name, phone or e-mail, or a whole unionid */
 	int64_t tag_id;
 	const char *stage;
 	int64_t owner_user_id, source_channel_id;
@@ -57,7 +58,7 @@ struct customer_filter {
 typedef void (*store_customer_cb)(void *arg, const struct customer *c);
 /* Newest first: ids below before_id (0: from the newest), at most limit. */
 int store_customer_list(struct store_db *db, const struct customer_filter *f, int64_t before_id,
-			int limit, store_customer_cb cb, void *arg);
+                        int limit, store_customer_cb cb, void *arg);
 int64_t store_customer_count(struct store_db *db, const struct customer_filter *f);
 
 /* Tags of a customer, in name order. */
@@ -72,14 +73,14 @@ int store_customer_tag_remove(struct store_db *db, int64_t customer_id, int64_t 
 
 struct customer_event {
 	int64_t id, customer_id, at, ref_id; /* ref_id 0 = none */
-	const char *kind, *ref_type, *data; /* data: JSON object text */
+	const char *kind, *ref_type, *data;  /* data: JSON object text */
 };
 int store_event_add(struct store_db *db, const struct customer_event *e);
 typedef void (*store_event_cb)(void *arg, const struct customer_event *e);
 /* Newest first by time, then id: events before (before_at, before_id) (0: from
  * the newest). Borrowed strings. */
-int store_event_list(struct store_db *db, int64_t customer_id, int64_t before_at,
-		     int64_t before_id, int limit, store_event_cb cb, void *arg);
+int store_event_list(struct store_db *db, int64_t customer_id, int64_t before_at, int64_t before_id,
+                     int limit, store_event_cb cb, void *arg);
 int64_t store_event_count(struct store_db *db, int64_t customer_id);
 
 /* Orders -------------------------------------------------------------------- */
@@ -93,7 +94,7 @@ void order_clear(struct order *o);
 
 int store_order_get(struct store_db *db, int64_t id, struct order *out);
 int store_order_by_key(struct store_db *db, const char *platform, const char *external_id,
-		       struct order *out);
+                       struct order *out);
 int store_order_insert(struct store_db *db, struct order *o);
 /* Write every column of o->id but created_at. */
 int store_order_update(struct store_db *db, const struct order *o);
@@ -104,13 +105,12 @@ struct order_filter {
 	bool unbound;
 };
 typedef void (*store_order_cb)(void *arg, const struct order *o);
-int store_order_list(struct store_db *db, const struct order_filter *f, int64_t before_id, int limit,
-		     store_order_cb cb, void *arg);
+int store_order_list(struct store_db *db, const struct order_filter *f, int64_t before_id,
+                     int limit, store_order_cb cb, void *arg);
 int64_t store_order_count(struct store_db *db, const struct order_filter *f);
 /* Unbound orders whose buyer phone is this one, oldest first (ids into a
  * caller-freed array). */
-int store_orders_unbound_by_phone(struct store_db *db, const char *phone, int64_t **ids,
-				  size_t *n);
+int store_orders_unbound_by_phone(struct store_db *db, const char *phone, int64_t **ids, size_t *n);
 
 /* Tags ---------------------------------------------------------------------- */
 
@@ -132,7 +132,7 @@ struct tag_filter {
 typedef void (*store_tag_cb)(void *arg, const struct tag *t);
 /* In id order, ids above after_id. */
 int store_tag_list(struct store_db *db, const struct tag_filter *f, int64_t after_id, int limit,
-		   store_tag_cb cb, void *arg);
+                   store_tag_cb cb, void *arg);
 int64_t store_tag_count(struct store_db *db, const struct tag_filter *f);
 
 /* Channels (read side; the /channels API comes with growth analytics). */

@@ -14,8 +14,8 @@
  * (else unlimited); per_customer_limit 0 = no limit. prizes: the JSON array
  * text [{"name","weight","coupon_template_id"}] ("[]" unless a lottery). */
 struct reward {
-	int64_t id, points_cost, stock, per_customer_limit, starts_at, ends_at,
-	    coupon_template_id, created_at, updated_at;
+	int64_t id, points_cost, stock, per_customer_limit, starts_at, ends_at, coupon_template_id,
+	    created_at, updated_at;
 	bool has_stock, active;
 	char *name, *kind, *prizes;
 };
@@ -30,12 +30,12 @@ int store_reward_update(struct store_db *db, const struct reward *r);
 int store_reward_delete(struct store_db *db, int64_t id);
 struct reward_filter {
 	const char *kind; /* NULL: any */
-	int active;	  /* -1: any, else 0 or 1 */
+	int active;       /* -1: any, else 0 or 1 */
 };
 typedef void (*store_reward_cb)(void *arg, const struct reward *r);
 /* In id order, ids above after_id, at most limit. */
 int store_reward_list(struct store_db *db, const struct reward_filter *f, int64_t after_id,
-		      int limit, store_reward_cb cb, void *arg);
+                      int limit, store_reward_cb cb, void *arg);
 int64_t store_reward_count(struct store_db *db, const struct reward_filter *f);
 /* Take one from a limited stock: ST_CONFLICT when none is left, ST_NOT_FOUND
  * when the reward does not exist or its stock is unlimited. */
@@ -62,8 +62,8 @@ struct redemption_filter {
 };
 typedef void (*store_redemption_cb)(void *arg, const struct redemption *r);
 /* Newest first: ids below before_id (0: from the newest), at most limit. */
-int store_redemption_list(struct store_db *db, const struct redemption_filter *f,
-			  int64_t before_id, int limit, store_redemption_cb cb, void *arg);
+int store_redemption_list(struct store_db *db, const struct redemption_filter *f, int64_t before_id,
+                          int limit, store_redemption_cb cb, void *arg);
 int64_t store_redemption_count(struct store_db *db, const struct redemption_filter *f);
 
 #endif

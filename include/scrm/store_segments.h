@@ -14,22 +14,22 @@
 /* Live customers matching r: how many; newest first below before_id. */
 int64_t store_segment_count(struct store_db *db, const struct rule_sql *r);
 int store_segment_list(struct store_db *db, const struct rule_sql *r, int64_t before_id, int limit,
-		       store_customer_cb cb, void *arg);
+                       store_customer_cb cb, void *arg);
 /* Whether one customer matches (false for erased or missing ones). -1 on failure. */
 int store_segment_matches(struct store_db *db, const struct rule_sql *r, int64_t customer_id);
 
 /* Make an auto tag's holders exactly the matches of r: tag.added / tag.removed
  * events for the differences. */
 int store_autotag_apply(struct store_db *db, int64_t tag_id, const char *tag_name,
-			const struct rule_sql *r, int64_t now, int64_t *added, int64_t *removed);
+                        const struct rule_sql *r, int64_t now, int64_t *added, int64_t *removed);
 /* Give or take one customer's auto tag; ST_OK even when nothing changed. */
 int store_autotag_set(struct store_db *db, int64_t tag_id, const char *tag_name,
-		      int64_t customer_id, bool has, int64_t now, bool *changed);
+                      int64_t customer_id, bool has, int64_t now, bool *changed);
 
 /* Re-evaluate an audience: membership, customer_count and evaluated_at; with
  * events, audience.entered / audience.left for the differences. */
 int store_audience_apply(struct store_db *db, int64_t audience_id, const struct rule_sql *r,
-			 int64_t now, bool events, int64_t *count, int64_t *entered, int64_t *left);
+                         int64_t now, bool events, int64_t *count, int64_t *entered, int64_t *left);
 
 /* Recompute a customer's platform and category bitmasks from their paid
  * orders, giving new names the next free bit. */
@@ -53,13 +53,13 @@ int store_audience_update(struct store_db *db, const struct audience *a);
 int store_audience_delete(struct store_db *db, int64_t id);
 typedef void (*store_audience_cb)(void *arg, const struct audience *a);
 int store_audience_list(struct store_db *db, int64_t after_id, int limit, store_audience_cb cb,
-			void *arg);
+                        void *arg);
 int64_t store_audience_total(struct store_db *db);
 
 /* Lifecycle funnel: live customers per stage (created in [from, to) when set). */
 typedef void (*store_stage_count_cb)(void *arg, const char *stage, int64_t count);
 int store_stage_counts(struct store_db *db, int64_t from, int64_t to, store_stage_count_cb cb,
-		       void *arg);
+                       void *arg);
 
 /* A private read connection for a long export (inside one read transaction,
  * so that every page comes from the same snapshot), and the page reader: like
@@ -68,6 +68,6 @@ struct store_db *store_export_open(void);
 void store_export_close(struct store_db *db);
 typedef void (*store_export_cb)(void *arg, const struct customer *c, const char *tags);
 int store_segment_export_page(struct store_db *db, const struct rule_sql *r, int64_t before_id,
-			      int limit, store_export_cb cb, void *arg);
+                              int limit, store_export_cb cb, void *arg);
 
 #endif

@@ -14,7 +14,7 @@
 void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *p, size_t n);
-char *xstrdup(const char *s);            /* NULL in, NULL out */
+char *xstrdup(const char *s); /* NULL in, NULL out */
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -24,17 +24,17 @@ struct buf {
 	size_t len, cap;
 };
 void buf_init(struct buf *b);
-void buf_clear(struct buf *b);           /* frees; the buffer can be reused */
+void buf_clear(struct buf *b); /* frees; the buffer can be reused */
 void buf_reserve(struct buf *b, size_t extra);
 void buf_append(struct buf *b, const void *p, size_t n);
 void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
-char *buf_steal(struct buf *b);          /* caller owns the string; b is emptied */
+char *buf_steal(struct buf *b); /* caller owns the string; b is emptied */
 
 /* Strings. */
-bool str_eq(const char *a, const char *b);            /* NULL-safe */
+bool str_eq(const char *a, const char *b); /* NULL-safe */
 bool str_startswith(const char *s, const char *prefix);
 bool str_endswith(const char *s, const char *suffix);
 /* Parse a whole decimal int64; false on junk, overflow or empty input. */

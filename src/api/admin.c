@@ -39,7 +39,7 @@ static int record_fn(struct store_db *db, struct api_write *w)
 	struct done *d = w->arg;
 	w->detail = json_pack("{s:s, s:I}", "file", d->file, "bytes", (json_int_t)d->bytes);
 	w->rs->body = json_pack("{s:s, s:s, s:I, s:o}", "file", d->file, "path", d->path, "bytes",
-				(json_int_t)d->bytes, "created_at", api_time(d->at));
+	                        (json_int_t)d->bytes, "created_at", api_time(d->at));
 	return 201;
 }
 
@@ -58,7 +58,8 @@ int api_admin_backup(const struct req *rq, struct resp *rs)
 	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
 		log_error("backup: cannot create %s: %s", dir, strerror(errno));
 		free(dir);
-		return api_error(rs, 503, "unavailable", NULL, "cannot create the backup directory");
+		return api_error(rs, 503, "unavailable", NULL,
+		                 "cannot create the backup directory");
 	}
 	struct done d = {.at = time_now()};
 	time_t t = (time_t)d.at;
@@ -71,7 +72,8 @@ int api_admin_backup(const struct req *rq, struct resp *rs)
 	for (int n = 1; n <= 20 && st == ST_CONFLICT; n++) {
 		free(d.file);
 		free(d.path);
-		d.file = n == 1 ? xasprintf("scrm-%s.db", stamp) : xasprintf("scrm-%s-%d.db", stamp, n);
+		d.file =
+		    n == 1 ? xasprintf("scrm-%s.db", stamp) : xasprintf("scrm-%s-%d.db", stamp, n);
 		d.path = xasprintf("%s/%s", dir, d.file);
 		st = -store_backup(store_reader(), d.path, &d.bytes);
 	}

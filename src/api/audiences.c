@@ -17,11 +17,12 @@
 static json_t *audience_json(const struct audience *a)
 {
 	json_t *rule = json_loads(a->rule ? a->rule : "{}", 0, NULL);
-	return json_pack("{s:I, s:s, s:o, s:I, s:o, s:o, s:o, s:o}", "id", (json_int_t)a->id, "name",
-			 a->name, "rule", rule ? rule : json_object(), "customer_count",
-			 (json_int_t)a->customer_count, "evaluated_at", api_time(a->evaluated_at),
-			 "created_by", a->created_by ? json_integer(a->created_by) : json_null(),
-			 "created_at", api_time(a->created_at), "updated_at", api_time(a->updated_at));
+	return json_pack("{s:I, s:s, s:o, s:I, s:o, s:o, s:o, s:o}", "id", (json_int_t)a->id,
+	                 "name", a->name, "rule", rule ? rule : json_object(), "customer_count",
+	                 (json_int_t)a->customer_count, "evaluated_at", api_time(a->evaluated_at),
+	                 "created_by", a->created_by ? json_integer(a->created_by) : json_null(),
+	                 "created_at", api_time(a->created_at), "updated_at",
+	                 api_time(a->updated_at));
 }
 
 /* Compile body.rule; 0 or the error status (422 naming rule.<path>) in rs. */
@@ -59,7 +60,8 @@ int api_audiences_preview(const struct req *rq, struct resp *rs)
 	uint64_t t0 = time_mono_ns();
 	store_read_begin(db);
 	int64_t count = store_segment_count(db, &r);
-	int st = count < 0 ? ST_ERR : store_segment_list(db, &r, 0, SAMPLE_SIZE, add_customer, &acc);
+	int st =
+	    count < 0 ? ST_ERR : store_segment_list(db, &r, 0, SAMPLE_SIZE, add_customer, &acc);
 	store_read_end(db);
 	rule_sql_clear(&r);
 	if (st != ST_OK) {
@@ -67,7 +69,7 @@ int api_audiences_preview(const struct req *rq, struct resp *rs)
 		return api_store_error(rs, st);
 	}
 	rs->body = json_pack("{s:I, s:o, s:f}", "count", (json_int_t)count, "sample", acc.data,
-			     "took_ms", (double)(time_mono_ns() - t0) / 1e6);
+	                     "took_ms", (double)(time_mono_ns() - t0) / 1e6);
 	return 200;
 }
 
@@ -107,7 +109,7 @@ static int evaluate(struct store_db *db, struct api_write *w, int64_t id, bool e
 		return api_core_error(w->rs, &e);
 	json_decref(w->detail);
 	w->detail = json_pack("{s:I, s:I, s:I}", "count", (json_int_t)count, "entered",
-			      (json_int_t)entered, "left", (json_int_t)left);
+	                      (json_int_t)entered, "left", (json_int_t)left);
 	return 0;
 }
 
@@ -135,9 +137,9 @@ static int create_fn(struct store_db *db, struct api_write *w)
 {
 	const json_t *body = w->rq->body;
 	struct audience a = {.name = xstrdup(api_get_str(body, "name")),
-			     .rule = json_dumps(json_object_get(body, "rule"), JSON_COMPACT),
-			     .created_by = w->rq->who->kind == PRINCIPAL_USER ? w->rq->who->id : 0,
-			     .created_at = time_now()};
+	                     .rule = json_dumps(json_object_get(body, "rule"), JSON_COMPACT),
+	                     .created_by = w->rq->who->kind == PRINCIPAL_USER ? w->rq->who->id : 0,
+	                     .created_at = time_now()};
 	int st = store_audience_insert(db, &a);
 	int status;
 	if (st == ST_CONFLICT) {
@@ -235,8 +237,8 @@ static int evaluate_fn(struct store_db *db, struct api_write *w)
 	status = answer(db, w, id, 200);
 	if (status == 200) {
 		json_t *o = json_pack("{s:o, s:O, s:O}", "audience", w->rs->body, "entered",
-				      json_object_get(w->detail, "entered"), "left",
-				      json_object_get(w->detail, "left"));
+		                      json_object_get(w->detail, "entered"), "left",
+		                      json_object_get(w->detail, "left"));
 		w->rs->body = o;
 	}
 	return status;
@@ -268,8 +270,9 @@ int api_audiences_get(const struct req *rq, struct resp *rs)
 		rs->body = audience_json(&a);
 		status = 200;
 	} else {
-		status = st == ST_NOT_FOUND ? api_error(rs, 404, "not_found", NULL, "no such audience")
-					    : api_store_error(rs, st);
+		status = st == ST_NOT_FOUND
+		             ? api_error(rs, 404, "not_found", NULL, "no such audience")
+		             : api_store_error(rs, st);
 	}
 	audience_clear(&a);
 	return status;
@@ -302,7 +305,7 @@ int api_audiences_list(const struct req *rq, struct resp *rs)
 
 /* Load an audience's rule compiled for now; 0 or the error status in rs. */
 static int audience_rule(struct store_db *db, const struct req *rq, struct resp *rs,
-			 struct rule_sql *r, struct audience *a)
+                         struct rule_sql *r, struct audience *a)
 {
 	int status = 0;
 	int64_t id = api_path_id(rq, 0, rs, &status);
@@ -310,8 +313,9 @@ static int audience_rule(struct store_db *db, const struct req *rq, struct resp 
 		return status;
 	int st = store_audience_get(db, id, a);
 	if (st != ST_OK)
-		return st == ST_NOT_FOUND ? api_error(rs, 404, "not_found", NULL, "no such audience")
-					  : api_store_error(rs, st);
+		return st == ST_NOT_FOUND
+		           ? api_error(rs, 404, "not_found", NULL, "no such audience")
+		           : api_store_error(rs, st);
 	json_t *rule = json_loads(a->rule, 0, NULL);
 	status = compile(rule, r, rs);
 	json_decref(rule);
@@ -353,7 +357,8 @@ int api_audiences_customers(const struct req *rq, struct resp *rs)
 }
 
 /* The CSV export, streamed page by page from one snapshot. */
-struct export {
+struct export
+{
 	struct store_db *db;
 	struct rule_sql r;
 	int64_t last_id;
@@ -407,8 +412,8 @@ static void export_row(void *arg, const struct customer *c, const char *tags)
 	buf_printf(b, ",%s,", c->stage);
 	csv_cell(b, c->tier_name, true);
 	buf_printf(b, ",%lld,%lld,%lld,%lld,", (long long)c->points_balance,
-		   (long long)c->wallet_balance_cents, (long long)c->order_count,
-		   (long long)c->total_spent_cents);
+	           (long long)c->wallet_balance_cents, (long long)c->order_count,
+	           (long long)c->total_spent_cents);
 	csv_time(b, c->first_order_at);
 	buf_putc(b, ',');
 	csv_time(b, c->last_order_at);
@@ -437,8 +442,8 @@ static ssize_t export_read(void *cls, uint64_t pos, char *out, size_t max)
 		x->pending.len = 0;
 		x->off = 0;
 		int64_t before = x->last_id;
-		if (store_segment_export_page(x->db, &x->r, x->last_id, EXPORT_PAGE, export_row, x) !=
-		    ST_OK)
+		if (store_segment_export_page(x->db, &x->r, x->last_id, EXPORT_PAGE, export_row,
+		                              x) != ST_OK)
 			return HTTP_STREAM_ERROR;
 		if (x->last_id == before || x->pending.len == 0) /* a short page ends it */
 			x->done = true;
@@ -468,7 +473,8 @@ int api_audiences_export(const struct req *rq, struct resp *rs)
 	x->db = store_export_open();
 	if (!x->db) {
 		free(x);
-		return api_error(rs, 503, "unavailable", NULL, "cannot open the database for the export");
+		return api_error(rs, 503, "unavailable", NULL,
+		                 "cannot open the database for the export");
 	}
 	struct audience a = {0};
 	int status = audience_rule(x->db, rq, rs, &x->r, &a);
@@ -479,9 +485,9 @@ int api_audiences_export(const struct req *rq, struct resp *rs)
 	}
 	/* UTF-8 with a byte-order mark, so that Excel reads Chinese names right */
 	buf_puts(&x->pending, "\xEF\xBB\xBFid,name,phone,email,unionid,gender,birthday,stage,tier,"
-			      "points_balance,wallet_balance_cents,order_count,total_spent_cents,"
-			      "first_order_at,last_order_at,source_channel_id,owner_user_id,tags,"
-			      "created_at\r\n");
+	                      "points_balance,wallet_balance_cents,order_count,total_spent_cents,"
+	                      "first_order_at,last_order_at,source_channel_id,owner_user_id,tags,"
+	                      "created_at\r\n");
 	char disp[128];
 	snprintf(disp, sizeof disp, "attachment; filename=\"audience-%lld.csv\"", (long long)a.id);
 	http_resp_header(rs, "Content-Disposition", disp);
@@ -505,7 +511,8 @@ int api_analytics_funnel(const struct req *rq, struct resp *rs)
 {
 	int64_t from = 0, to = 0;
 	int status;
-	if ((status = api_query_time(rq, "from", &from, rs)) || (status = api_query_time(rq, "to", &to, rs)))
+	if ((status = api_query_time(rq, "from", &from, rs)) ||
+	    (status = api_query_time(rq, "to", &to, rs)))
 		return status;
 	json_t *counts = json_object();
 	int st = store_stage_counts(store_reader(), from, to, add_stage, counts);
@@ -518,11 +525,11 @@ int api_analytics_funnel(const struct req *rq, struct resp *rs)
 	for (int i = 0; i < 6; i++) {
 		int64_t n = json_integer_value(json_object_get(counts, core_stages[i]));
 		total += n;
-		json_array_append_new(stages, json_pack("{s:s, s:I}", "stage", core_stages[i], "count",
-							(json_int_t)n));
+		json_array_append_new(stages, json_pack("{s:s, s:I}", "stage", core_stages[i],
+		                                        "count", (json_int_t)n));
 	}
 	json_decref(counts);
 	rs->body = json_pack("{s:o, s:I, s:o, s:o}", "stages", stages, "total", (json_int_t)total,
-			     "from", api_time(from), "to", api_time(to));
+	                     "from", api_time(from), "to", api_time(to));
 	return 200;
 }

@@ -11,17 +11,16 @@ static void add_entry(void *arg, const struct audit_entry *e)
 	json_t *detail = NULL;
 	if (e->detail)
 		detail = json_loads(e->detail, 0, NULL);
-	json_t *o = json_pack("{s:I, s:o, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
-			      (json_int_t)e->id, "created_at", api_time(e->at), "actor", e->actor,
-			      "actor_name", e->actor_name ? json_string(e->actor_name) : json_null(),
-			      "action", e->action, "target_type",
-			      e->target_type ? json_string(e->target_type) : json_null(), "target_id",
-			      e->target_id ? json_integer(e->target_id) : json_null(), "method",
-			      e->method ? json_string(e->method) : json_null(), "path",
-			      e->path ? json_string(e->path) : json_null(), "status",
-			      e->status ? json_integer(e->status) : json_null(), "ip",
-			      e->ip ? json_string(e->ip) : json_null(), "detail",
-			      detail ? detail : json_object());
+	json_t *o = json_pack(
+	    "{s:I, s:o, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id", (json_int_t)e->id,
+	    "created_at", api_time(e->at), "actor", e->actor, "actor_name",
+	    e->actor_name ? json_string(e->actor_name) : json_null(), "action", e->action,
+	    "target_type", e->target_type ? json_string(e->target_type) : json_null(), "target_id",
+	    e->target_id ? json_integer(e->target_id) : json_null(), "method",
+	    e->method ? json_string(e->method) : json_null(), "path",
+	    e->path ? json_string(e->path) : json_null(), "status",
+	    e->status ? json_integer(e->status) : json_null(), "ip",
+	    e->ip ? json_string(e->ip) : json_null(), "detail", detail ? detail : json_object());
 	json_array_append_new(data, o);
 }
 

@@ -53,7 +53,8 @@ static void set_cookie(const struct req *rq, struct resp *rs, const char *value,
 {
 	char c[256];
 	snprintf(c, sizeof c, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s",
-		 HTTP_SESSION_COOKIE, value, (long long)max_age, cookie_secure(rq) ? "; Secure" : "");
+	         HTTP_SESSION_COOKIE, value, (long long)max_age,
+	         cookie_secure(rq) ? "; Secure" : "");
 	http_resp_header(rs, "Set-Cookie", c);
 	crypto_wipe(c, sizeof c);
 }
@@ -68,14 +69,16 @@ struct login {
 static int login_fn(struct store_db *db, struct api_write *w)
 {
 	struct login *l = w->arg;
-	struct session s = {.user_id = l->u->id, .csrf_token = l->csrf, .created_at = time_now(),
-			    .expires_at = l->expires_at};
+	struct session s = {.user_id = l->u->id,
+	                    .csrf_token = l->csrf,
+	                    .created_at = time_now(),
+	                    .expires_at = l->expires_at};
 	int st = store_session_insert(db, l->hash, &s, w->rq->ip, w->rq->user_agent);
 	if (st != ST_OK)
 		return -st;
 	w->target_id = l->u->id;
-	w->rs->body = json_pack("{s:o, s:s, s:o}", "user", api_user_json(l->u), "csrf_token", l->csrf,
-				"expires_at", api_time(l->expires_at));
+	w->rs->body = json_pack("{s:o, s:s, s:o}", "user", api_user_json(l->u), "csrf_token",
+	                        l->csrf, "expires_at", api_time(l->expires_at));
 	return 200;
 }
 
@@ -109,7 +112,8 @@ int api_auth_login(const struct req *rq, struct resp *rs)
 		snprintf(ra, sizeof ra, "%lld", (long long)wait);
 		http_resp_header(rs, "Retry-After", ra);
 		return api_error(rs, 429, "rate_limited", NULL,
-				 "too many failed logins; try again in %lld seconds", (long long)wait);
+		                 "too many failed logins; try again in %lld seconds",
+		                 (long long)wait);
 	}
 
 	struct user u = {0};
@@ -123,7 +127,7 @@ int api_auth_login(const struct req *rq, struct resp *rs)
 		ratelimit_fail(limiter, ipkey, now);
 		ratelimit_fail(limiter, userkey, now);
 		api_audit_async(rq, NULL, "auth.login_failed", "user", st == ST_OK ? u.id : 0, 401,
-				json_pack("{s:s}", "username", username));
+		                json_pack("{s:s}", "username", username));
 		user_clear(&u);
 		return api_error(rs, 401, "unauthorized", NULL, "wrong user name or password");
 	}
@@ -131,8 +135,8 @@ int api_auth_login(const struct req *rq, struct resp *rs)
 
 	char *token = crypto_token_new("");
 	struct login l = {.u = &u,
-			  .csrf = crypto_token_new(""),
-			  .expires_at = now + (int64_t)api_config()->session_hours * 3600};
+	                  .csrf = crypto_token_new(""),
+	                  .expires_at = now + (int64_t)api_config()->session_hours * 3600};
 	crypto_sha256(token, strlen(token), l.hash);
 	struct principal who;
 	http_principal_user(&who, u.id, u.username, u.role, 0, NULL);
@@ -187,8 +191,9 @@ static int me_json(const struct req *rq, struct resp *rs, const struct user *u)
 	json_object_set_new(o, "auth", json_string(who->via_cookie ? "session" : "token"));
 	json_object_set_new(o, "user", u ? api_user_json(u) : json_null());
 	if (who->kind == PRINCIPAL_TOKEN)
-		json_object_set_new(o, "token",
-				    json_pack("{s:I, s:s}", "id", (json_int_t)who->id, "name", who->name));
+		json_object_set_new(
+		    o, "token",
+		    json_pack("{s:I, s:s}", "id", (json_int_t)who->id, "name", who->name));
 	else
 		json_object_set_new(o, "token", json_null());
 	if (who->via_cookie)
@@ -265,7 +270,7 @@ int api_me_patch(const struct req *rq, struct resp *rs)
 		return status;
 	if (rq->who->kind != PRINCIPAL_USER)
 		return api_error(rs, 403, "forbidden", NULL,
-				 "an API token has no profile; log in as a user to change it");
+		                 "an API token has no profile; log in as a user to change it");
 	const char *dn = api_get_str(rq->body, "display_name");
 	if (dn && (status = api_check_label(rs, "display_name", dn, 100, true)))
 		return status;
@@ -274,11 +279,12 @@ int api_me_patch(const struct req *rq, struct resp *rs)
 	if (pw) {
 		const char *why = core_password_problem(pw);
 		if (why)
-			return api_error(rs, 422, "validation_failed", "password", "password %s", why);
+			return api_error(rs, 422, "validation_failed", "password", "password %s",
+			                 why);
 		const char *cur = api_get_str(rq->body, "current_password");
 		if (!cur)
 			return api_error(rs, 422, "validation_failed", "current_password",
-					 "current_password is required to set a new password");
+			                 "current_password is required to set a new password");
 		struct user u = {0};
 		int st = store_user_get(store_reader(), rq->who->id, &u);
 		bool ok = st == ST_OK && crypto_password_verify(cur, u.password_hash);
@@ -287,7 +293,7 @@ int api_me_patch(const struct req *rq, struct resp *rs)
 			return api_store_error(rs, st);
 		if (!ok)
 			return api_error(rs, 422, "validation_failed", "current_password",
-					 "current_password is wrong");
+			                 "current_password is wrong");
 		m.new_hash = crypto_password_hash(pw, api_config()->pbkdf2_iterations);
 	}
 	status = api_write(rq, rs, "user.update_self", "user", me_patch_fn, &m);

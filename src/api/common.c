@@ -29,7 +29,7 @@ const struct scrm_config *api_config(void)
 }
 
 int api_error(struct resp *rs, int status, const char *code, const char *field, const char *fmt,
-	      ...)
+              ...)
 {
 	char msg[512];
 	va_list ap;
@@ -51,13 +51,14 @@ int api_core_error(struct resp *rs, const struct core_err *e)
 	switch (e->rc) {
 	case CORE_INVALID:
 		return api_error(rs, 422, e->code ? e->code : "validation_failed", e->field, "%s",
-				 e->msg);
+		                 e->msg);
 	case CORE_NOT_FOUND:
 		return api_error(rs, 404, "not_found", e->field, "%s", e->msg);
 	case CORE_CONFLICT: {
 		int st = api_error(rs, 409, "conflict", e->field, "%s", e->msg);
 		if (e->id)
-			json_object_set_new(json_object_get(rs->body, "error"), "id", json_integer(e->id));
+			json_object_set_new(json_object_get(rs->body, "error"), "id",
+			                    json_integer(e->id));
 		return st;
 	}
 	case CORE_STORE:
@@ -73,7 +74,8 @@ int64_t api_body_id(const json_t *body, const char *key, struct resp *rs, int *s
 	if (!v || json_is_null(v))
 		return 0;
 	if (!json_is_integer(v) || json_integer_value(v) <= 0) {
-		*status = api_error(rs, 422, "validation_failed", key, "%s must be a positive id", key);
+		*status =
+		    api_error(rs, 422, "validation_failed", key, "%s must be a positive id", key);
 		return -1;
 	}
 	return json_integer_value(v);
@@ -87,11 +89,12 @@ int api_store_error(struct resp *rs, int st)
 	case ST_NOT_FOUND:
 		return api_error(rs, 404, "not_found", NULL, "no such record");
 	case ST_CONFLICT:
-		return api_error(rs, 409, "conflict", NULL, "the change conflicts with existing data");
+		return api_error(rs, 409, "conflict", NULL,
+		                 "the change conflicts with existing data");
 	case ST_BUSY:
 	case ST_UNAVAILABLE:
 		return api_error(rs, 503, "unavailable", NULL,
-				 "the database cannot take writes right now; try again shortly");
+		                 "the database cannot take writes right now; try again shortly");
 	default:
 		return api_error(rs, 500, "internal", NULL, "internal error; see the server log");
 	}
@@ -134,12 +137,12 @@ static bool type_ok(const json_t *v, enum jtype t)
 }
 
 int api_check_object(const json_t *obj, const struct jfield *spec, const char *prefix,
-		     struct resp *rs)
+                     struct resp *rs)
 {
 	char path[256];
 	if (!json_is_object(obj))
 		return api_error(rs, 422, "validation_failed", *prefix ? prefix : NULL,
-				 "%s must be a JSON object", *prefix ? prefix : "the body");
+		                 "%s must be a JSON object", *prefix ? prefix : "the body");
 	const char *key;
 	json_t *v;
 	json_object_foreach((json_t *)obj, key, v)
@@ -154,30 +157,30 @@ int api_check_object(const json_t *obj, const struct jfield *spec, const char *p
 			for (const struct jfield *s = spec; s->name; s++)
 				buf_printf(&allowed, "%s%s", allowed.len ? ", " : "", s->name);
 			int st = api_error(rs, 422, "validation_failed", path,
-					   "unknown field '%s'; allowed: %s", key,
-					   allowed.len ? allowed.data : "none");
+			                   "unknown field '%s'; allowed: %s", key,
+			                   allowed.len ? allowed.data : "none");
 			buf_clear(&allowed);
 			return st;
 		}
 		if (json_is_null(v)) {
 			if (f->flags & JF_NULLABLE)
 				continue;
-			return api_error(rs, 422, "validation_failed", path, "%s must be %s, not null",
-					 path, type_name(f->type));
+			return api_error(rs, 422, "validation_failed", path,
+			                 "%s must be %s, not null", path, type_name(f->type));
 		}
 		if (!type_ok(v, f->type))
 			return api_error(rs, 422, "validation_failed", path, "%s must be %s", path,
-					 type_name(f->type));
+			                 type_name(f->type));
 		if (json_is_string(v)) {
 			size_t n = json_string_length(v);
 			unsigned max = f->max_len ? f->max_len : 10000;
 			/* jansson accepts \u0000; a NUL would silently cut C strings short */
 			if (strlen(json_string_value(v)) != n)
 				return api_error(rs, 422, "validation_failed", path,
-						 "%s must not contain NUL characters", path);
+				                 "%s must not contain NUL characters", path);
 			if (n > max)
 				return api_error(rs, 422, "validation_failed", path,
-						 "%s is too long (%u bytes at most)", path, max);
+				                 "%s is too long (%u bytes at most)", path, max);
 		}
 	}
 	for (const struct jfield *s = spec; s->name; s++) {
@@ -186,7 +189,8 @@ int api_check_object(const json_t *obj, const struct jfield *spec, const char *p
 		v = json_object_get(obj, s->name);
 		if (!v) {
 			snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", s->name);
-			return api_error(rs, 422, "validation_failed", path, "%s is required", path);
+			return api_error(rs, 422, "validation_failed", path, "%s is required",
+			                 path);
 		}
 	}
 	return 0;
@@ -213,7 +217,7 @@ static char *cursor_encode(int64_t key, int64_t key2)
 {
 	char raw[64], *out = xmalloc(96);
 	int n = key2 ? snprintf(raw, sizeof raw, "v1:%lld:%lld", (long long)key, (long long)key2)
-		     : snprintf(raw, sizeof raw, "v1:%lld", (long long)key);
+	             : snprintf(raw, sizeof raw, "v1:%lld", (long long)key);
 	crypto_b64url_encode((const unsigned char *)raw, (size_t)n, out);
 	return out;
 }
@@ -249,13 +253,13 @@ int api_page_parse(const struct req *rq, struct resp *rs, struct page *pg)
 		int64_t v;
 		if (!str_to_i64(l, &v) || v < 1 || v > 500)
 			return api_error(rs, 422, "validation_failed", "limit",
-					 "limit must be a whole number from 1 to 500");
+			                 "limit must be a whole number from 1 to 500");
 		pg->limit = (int)v;
 	}
 	const char *c = http_req_query(rq, "cursor");
 	if (c && *c && !cursor_decode(c, &pg->after, &pg->after2))
 		return api_error(rs, 422, "validation_failed", "cursor",
-				 "cursor is not one this API issued; pass next_cursor unchanged");
+		                 "cursor is not one this API issued; pass next_cursor unchanged");
 	return api_query_bool(rq, "count", &pg->count, rs);
 }
 
@@ -265,7 +269,8 @@ int64_t api_page_trim(json_t *data, int limit, const char *key_field)
 		return 0;
 	while (json_array_size(data) > (size_t)limit)
 		json_array_remove(data, json_array_size(data) - 1);
-	return json_integer_value(json_object_get(json_array_get(data, (size_t)limit - 1), key_field));
+	return json_integer_value(
+	    json_object_get(json_array_get(data, (size_t)limit - 1), key_field));
 }
 
 json_t *api_page_result(json_t *data, int64_t next_key, int64_t total)
@@ -312,9 +317,9 @@ int api_query_time(const struct req *rq, const char *key, int64_t *out, struct r
 		return 0;
 	}
 	return api_error(rs, 422, "validation_failed", key,
-			 "%s must be an RFC 3339 time such as 2026-11-22T08:00:00Z or a date "
-			 "YYYY-MM-DD",
-			 key);
+	                 "%s must be an RFC 3339 time such as 2026-11-22T08:00:00Z or a date "
+	                 "YYYY-MM-DD",
+	                 key);
 }
 
 int api_query_bool(const struct req *rq, const char *key, bool *out, struct resp *rs)
@@ -327,7 +332,8 @@ int api_query_bool(const struct req *rq, const char *key, bool *out, struct resp
 	else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
 		*out = false;
 	else
-		return api_error(rs, 422, "validation_failed", key, "%s must be true or false", key);
+		return api_error(rs, 422, "validation_failed", key, "%s must be true or false",
+		                 key);
 	return 0;
 }
 
@@ -380,7 +386,7 @@ static int replay(struct resp *rs, struct idem_record *r, const unsigned char ha
 {
 	if (!crypto_equal(r->request_hash, hash, 32))
 		return api_error(rs, 409, "idempotency_mismatch", NULL,
-				 "this Idempotency-Key was used with a different request");
+		                 "this Idempotency-Key was used with a different request");
 	json_decref(rs->body);
 	rs->body = NULL;
 	free(rs->raw);
@@ -405,8 +411,8 @@ static void resp_reset(struct resp *rs)
 }
 
 static int write_audit(struct store_db *db, const struct req *rq, const struct principal *who,
-		       const char *action, const char *target_type, int64_t target_id, int status,
-		       json_t *detail)
+                       const char *action, const char *target_type, int64_t target_id, int status,
+                       json_t *detail)
 {
 	char *d = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
 	struct audit_entry e = {
@@ -457,7 +463,7 @@ static int wrapped(struct store_db *db, void *ctx)
 		return status;
 	if (status < 400) {
 		int st = write_audit(db, rq, rq->who, x->w.action, x->w.target_type, x->w.target_id,
-				     status, x->w.detail);
+		                     status, x->w.detail);
 		if (st != ST_OK)
 			return -st;
 	}
@@ -481,8 +487,10 @@ static int wrapped(struct store_db *db, void *ctx)
 			rs->body = NULL;
 		}
 		struct idem_record r = {.status = status,
-					.body = stored ? stored : rs->raw ? rs->raw : (char *)"",
-					.location = rs->location};
+		                        .body = stored    ? stored
+		                                : rs->raw ? rs->raw
+		                                          : (char *)"",
+		                        .location = rs->location};
 		memcpy(r.request_hash, x->hash, 32);
 		int st = store_idem_put(db, rq->who->key, rq->idem_key, &r, time_now());
 		free(stored);
@@ -494,7 +502,7 @@ static int wrapped(struct store_db *db, void *ctx)
 }
 
 int api_write(const struct req *rq, struct resp *rs, const char *action, const char *target_type,
-	      api_write_fn fn, void *arg)
+              api_write_fn fn, void *arg)
 {
 	struct wrap x = {
 	    .w = {.rq = rq, .rs = rs, .arg = arg, .action = action, .target_type = target_type},
@@ -540,7 +548,7 @@ static int async_audit_fn(struct store_db *db, void *ctx)
 	struct async_audit *a = ctx;
 	struct req rq = {.method = a->method, .path = a->path, .ip = a->ip};
 	int st = write_audit(db, &rq, a->have_who ? &a->who : NULL, a->action, a->target_type,
-			     a->target_id, a->status, a->detail);
+	                     a->target_id, a->status, a->detail);
 	return st == ST_OK ? 0 : -st;
 }
 
@@ -557,7 +565,7 @@ static void async_audit_free(void *ctx)
 }
 
 void api_audit_async(const struct req *rq, const struct principal *who, const char *action,
-		     const char *target_type, int64_t target_id, int status, json_t *detail)
+                     const char *target_type, int64_t target_id, int status, json_t *detail)
 {
 	struct async_audit *a = xcalloc(1, sizeof *a);
 	if (who) {

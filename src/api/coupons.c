@@ -23,7 +23,8 @@ static json_t *template_json(const struct coupon_template *t)
 	json_object_set_new(o, "kind", json_string(t->kind));
 	json_object_set_new(o, "value", json_integer(t->value));
 	json_object_set_new(o, "min_spend_cents", json_integer(t->min_spend_cents));
-	json_object_set_new(o, "valid_days", t->valid_days ? json_integer(t->valid_days) : json_null());
+	json_object_set_new(o, "valid_days",
+	                    t->valid_days ? json_integer(t->valid_days) : json_null());
 	json_object_set_new(o, "valid_until", api_time(t->valid_until));
 	json_object_set_new(o, "active", json_boolean(t->active));
 	json_object_set_new(o, "created_at", api_time(t->created_at));
@@ -80,8 +81,9 @@ static int check_template_body(const json_t *body, bool create, struct resp *rs)
 	const char *until = api_get_str(body, "valid_until");
 	int64_t t;
 	if (until && !time_parse_rfc3339(until, &t))
-		return api_error(rs, 422, "validation_failed", "valid_until",
-				 "valid_until must be an RFC 3339 time such as 2026-11-22T08:00:00Z");
+		return api_error(
+		    rs, 422, "validation_failed", "valid_until",
+		    "valid_until must be an RFC 3339 time such as 2026-11-22T08:00:00Z");
 	return 0;
 }
 
@@ -131,7 +133,7 @@ static int template_create_fn(struct store_db *db, struct api_write *w)
 	} else {
 		w->target_id = t.id;
 		w->detail = json_pack("{s:s, s:s, s:I}", "name", t.name, "kind", t.kind, "value",
-				      (json_int_t)t.value);
+		                      (json_int_t)t.value);
 		w->rs->body = template_json(&t);
 		w->rs->location = xasprintf("/api/v1/coupon-templates/%lld", (long long)t.id);
 		status = 201;
@@ -144,8 +146,8 @@ int api_coupon_templates_create(const struct req *rq, struct resp *rs)
 {
 	int status = check_template_body(rq->body, true, rs);
 	return status ? status
-		      : api_write(rq, rs, "coupon_template.create", "coupon_template",
-				  template_create_fn, NULL);
+	              : api_write(rq, rs, "coupon_template.create", "coupon_template",
+	                          template_create_fn, NULL);
 }
 
 static int template_update_fn(struct store_db *db, struct api_write *w)
@@ -187,7 +189,7 @@ int api_coupon_templates_patch(const struct req *rq, struct resp *rs)
 	if (!id || (status = check_template_body(rq->body, false, rs)))
 		return status;
 	return api_write(rq, rs, "coupon_template.update", "coupon_template", template_update_fn,
-			 &id);
+	                 &id);
 }
 
 static int template_delete_fn(struct store_db *db, struct api_write *w)
@@ -205,8 +207,8 @@ int api_coupon_templates_delete(const struct req *rq, struct resp *rs)
 	int status = 0;
 	int64_t id = api_path_id(rq, 0, rs, &status);
 	return id ? api_write(rq, rs, "coupon_template.delete", "coupon_template",
-			      template_delete_fn, &id)
-		  : status;
+	                      template_delete_fn, &id)
+	          : status;
 }
 
 int api_coupon_templates_get(const struct req *rq, struct resp *rs)
@@ -222,8 +224,8 @@ int api_coupon_templates_get(const struct req *rq, struct resp *rs)
 		status = 200;
 	} else {
 		status = st == ST_NOT_FOUND
-			     ? api_error(rs, 404, "not_found", NULL, "no such coupon template")
-			     : api_store_error(rs, st);
+		             ? api_error(rs, 404, "not_found", NULL, "no such coupon template")
+		             : api_store_error(rs, st);
 	}
 	coupon_template_clear(&t);
 	return status;
@@ -278,7 +280,7 @@ static int issue_fn(struct store_db *db, struct api_write *w)
 	} else {
 		w->target_id = cp.id;
 		w->detail = json_pack("{s:I, s:I}", "customer_id", (json_int_t)customer_id,
-				      "template_id", (json_int_t)template_id);
+		                      "template_id", (json_int_t)template_id);
 		w->rs->body = api_coupon_json(&cp, now);
 		w->rs->location = xasprintf("/api/v1/coupons/%s", cp.code);
 		status = 201;
@@ -323,12 +325,12 @@ int api_customers_coupons(const struct req *rq, struct resp *rs)
 	struct page pg;
 	if ((status = api_page_parse(rq, rs, &pg)))
 		return status;
-	struct coupon_filter f = {.customer_id = id, .status = http_req_query(rq, "status"),
-				  .now = time_now()};
+	struct coupon_filter f = {
+	    .customer_id = id, .status = http_req_query(rq, "status"), .now = time_now()};
 	if (f.status && strcmp(f.status, "active") != 0 && strcmp(f.status, "used") != 0 &&
 	    strcmp(f.status, "expired") != 0)
 		return api_error(rs, 422, "validation_failed", "status",
-				 "status must be active, used or expired");
+		                 "status must be active, used or expired");
 	struct store_db *db = store_reader();
 	struct customer c = {0};
 	struct core_err e = {0};
@@ -382,8 +384,8 @@ int api_coupons_get(const struct req *rq, struct resp *rs)
 		status = 200;
 	} else {
 		status = st == ST_NOT_FOUND
-			     ? api_error(rs, 404, "not_found", NULL, "no coupon with this code")
-			     : api_store_error(rs, st);
+		             ? api_error(rs, 404, "not_found", NULL, "no coupon with this code")
+		             : api_store_error(rs, st);
 	}
 	coupon_clear(&c);
 	return status;
@@ -405,8 +407,9 @@ static int redeem_fn(struct store_db *db, struct api_write *w)
 		status = api_core_error(w->rs, &e);
 	} else {
 		w->target_id = c.id;
-		w->detail = json_pack("{s:I, s:o}", "customer_id", (json_int_t)c.customer_id,
-				      "order_id", x->order_id ? json_integer(x->order_id) : json_null());
+		w->detail =
+		    json_pack("{s:I, s:o}", "customer_id", (json_int_t)c.customer_id, "order_id",
+		              x->order_id ? json_integer(x->order_id) : json_null());
 		w->rs->body = api_coupon_json(&c, now);
 		status = 200;
 	}
@@ -449,7 +452,7 @@ static int settings_fn(struct store_db *db, struct api_write *w)
 	struct core_err e = {0};
 	json_t *cfg;
 	if (core_coupons_settings_put(db, json_object_get(w->rq->body, "new_member_gift_pack"),
-				      time_now(), &e) < 0 ||
+	                              time_now(), &e) < 0 ||
 	    !(cfg = core_coupons_settings(db, &e)))
 		return api_core_error(w->rs, &e);
 	w->rs->body = cfg;
@@ -465,5 +468,5 @@ int api_settings_coupons_put(const struct req *rq, struct resp *rs)
 	};
 	int status = api_check_object(rq->body, spec, "", rs);
 	return status ? status
-		      : api_write(rq, rs, "settings.coupons", "settings", settings_fn, NULL);
+	              : api_write(rq, rs, "settings.coupons", "settings", settings_fn, NULL);
 }

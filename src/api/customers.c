@@ -103,7 +103,8 @@ int api_customer_patch(const json_t *body, struct customer_patch *p, struct resp
 	}
 	if (json_object_get(body, "source_channel_id")) {
 		p->set |= CF_CHANNEL;
-		if ((p->source_channel_id = api_body_id(body, "source_channel_id", rs, &status)) < 0)
+		if ((p->source_channel_id = api_body_id(body, "source_channel_id", rs, &status)) <
+		    0)
 			return status;
 	}
 	if (json_object_get(body, "owner_user_id")) {
@@ -248,15 +249,17 @@ int api_customers_list(const struct req *rq, struct resp *rs)
 	int status = api_page_parse(rq, rs, &pg);
 	if (status)
 		return status;
-	struct customer_filter f = {.q = http_req_query(rq, "q"), .stage = http_req_query(rq, "stage")};
+	struct customer_filter f = {.q = http_req_query(rq, "q"),
+	                            .stage = http_req_query(rq, "stage")};
 	if (f.q && strlen(f.q) > 100)
-		return api_error(rs, 422, "validation_failed", "q", "q is too long (100 bytes at most)");
+		return api_error(rs, 422, "validation_failed", "q",
+		                 "q is too long (100 bytes at most)");
 	if (f.q && !*f.q)
 		f.q = NULL;
 	if (f.stage && core_stage_rank(f.stage) < 0)
 		return api_error(rs, 422, "validation_failed", "stage",
-				 "stage must be one of added, observing, interested, converted, "
-				 "sharing, repurchasing");
+		                 "stage must be one of added, observing, interested, converted, "
+		                 "sharing, repurchasing");
 	if ((status = api_query_i64(rq, "owner_user_id", &f.owner_user_id, rs)) ||
 	    (status = api_query_i64(rq, "source_channel_id", &f.source_channel_id, rs)))
 		return status;
@@ -294,17 +297,18 @@ int api_customers_list(const struct req *rq, struct resp *rs)
 		json_decref(a.data);
 		return api_store_error(rs, st);
 	}
-	rs->body = api_page_result(a.data, api_page_trim(a.data, pg.limit, "id"), pg.count ? total : -1);
+	rs->body =
+	    api_page_result(a.data, api_page_trim(a.data, pg.limit, "id"), pg.count ? total : -1);
 	return 200;
 }
 
 static void add_event(void *arg, const struct customer_event *e)
 {
 	json_t *data = json_loads(e->data ? e->data : "{}", 0, NULL);
-	json_array_append_new(arg, json_pack("{s:I, s:s, s:o, s:o, s:o, s:o}", "id", (json_int_t)e->id,
-					     "kind", e->kind, "ref_type", opt_str(e->ref_type), "ref_id",
-					     opt_id(e->ref_id), "data", data ? data : json_object(),
-					     "created_at", api_time(e->at)));
+	json_array_append_new(
+	    arg, json_pack("{s:I, s:s, s:o, s:o, s:o, s:o}", "id", (json_int_t)e->id, "kind",
+	                   e->kind, "ref_type", opt_str(e->ref_type), "ref_id", opt_id(e->ref_id),
+	                   "data", data ? data : json_object(), "created_at", api_time(e->at)));
 }
 
 int api_customers_timeline(const struct req *rq, struct resp *rs)
@@ -339,9 +343,10 @@ int api_customers_timeline(const struct req *rq, struct resp *rs)
 	int64_t next_id = api_page_trim(data, pg.limit, "id"), next_at = 0;
 	if (next_id) {
 		int64_t t = 0;
-		time_parse_rfc3339(json_string_value(json_object_get(
-				       json_array_get(data, json_array_size(data) - 1), "created_at")),
-				   &t);
+		time_parse_rfc3339(
+		    json_string_value(json_object_get(
+		        json_array_get(data, json_array_size(data) - 1), "created_at")),
+		    &t);
 		next_at = t;
 	}
 	rs->body = api_page_result2(data, next_at, next_id, total);
@@ -355,7 +360,7 @@ static int tag_fn(struct store_db *db, struct api_write *w)
 	size_t added = 0;
 	int64_t now = time_now();
 	int rc = x->tag_ids ? core_customer_tag_ids(db, x->id, x->tag_ids, x->n, now, &added, &e)
-			    : core_customer_tag_names(db, x->id, x->names, x->n, now, &added, &e);
+	                    : core_customer_tag_names(db, x->id, x->names, x->n, now, &added, &e);
 	struct customer c = {0};
 	if (rc == 0)
 		rc = core_customer_load(db, x->id, &c, &e);
@@ -380,15 +385,16 @@ int api_customers_tag(const struct req *rq, struct resp *rs)
 		return status;
 	if ((status = api_check_object(rq->body, spec, "", rs)))
 		return status;
-	const json_t *ids = json_object_get(rq->body, "tag_ids"), *names = json_object_get(rq->body, "names");
+	const json_t *ids = json_object_get(rq->body, "tag_ids"),
+	             *names = json_object_get(rq->body, "names");
 	if (!ids == !names)
 		return api_error(rs, 422, "validation_failed", ids ? "names" : "tag_ids",
-				 "send either tag_ids or names");
+		                 "send either tag_ids or names");
 	const json_t *list = ids ? ids : names;
 	x.n = json_array_size(list);
 	if (x.n == 0 || x.n > 100)
 		return api_error(rs, 422, "validation_failed", ids ? "tag_ids" : "names",
-				 "%s must hold 1 to 100 entries", ids ? "tag_ids" : "names");
+		                 "%s must hold 1 to 100 entries", ids ? "tag_ids" : "names");
 	int64_t *idv = ids ? xcalloc(x.n, sizeof *idv) : NULL;
 	const char **nv = names ? xcalloc(x.n, sizeof *nv) : NULL;
 	for (size_t i = 0; i < x.n && !status; i++) {
@@ -396,9 +402,12 @@ int api_customers_tag(const struct req *rq, struct resp *rs)
 		char path[32];
 		snprintf(path, sizeof path, "%s[%zu]", ids ? "tag_ids" : "names", i);
 		if (ids && (!json_is_integer(v) || json_integer_value(v) <= 0))
-			status = api_error(rs, 422, "validation_failed", path, "%s must be a tag id", path);
-		else if (names && (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)))
-			status = api_error(rs, 422, "validation_failed", path, "%s must be a tag name", path);
+			status = api_error(rs, 422, "validation_failed", path,
+			                   "%s must be a tag id", path);
+		else if (names && (!json_is_string(v) ||
+		                   strlen(json_string_value(v)) != json_string_length(v)))
+			status = api_error(rs, 422, "validation_failed", path,
+			                   "%s must be a tag name", path);
 		else if (ids)
 			idv[i] = json_integer_value(v);
 		else
@@ -429,7 +438,8 @@ int api_customers_untag(const struct req *rq, struct resp *rs)
 {
 	int status = 0;
 	struct write_ctx x = {0};
-	if (!(x.id = api_path_id(rq, 0, rs, &status)) || !(x.other = api_path_id(rq, 1, rs, &status)))
+	if (!(x.id = api_path_id(rq, 0, rs, &status)) ||
+	    !(x.other = api_path_id(rq, 1, rs, &status)))
 		return status;
 	return api_write(rq, rs, "customer.untag", "customer", untag_fn, &x);
 }
@@ -443,7 +453,8 @@ static int merge_fn(struct store_db *db, struct api_write *w)
 		customer_clear(&c);
 		return api_core_error(w->rs, &e);
 	}
-	w->detail = json_pack("{s:I, s:I}", "into", (json_int_t)x->id, "from", (json_int_t)x->other);
+	w->detail =
+	    json_pack("{s:I, s:I}", "into", (json_int_t)x->id, "from", (json_int_t)x->other);
 	return answer(db, w, &c, 200);
 }
 

@@ -47,7 +47,7 @@ struct import {
 };
 
 static void add_error(struct import *im, json_t *list, size_t line, const char *code,
-		      const char *field, const char *msg, int64_t id)
+                      const char *field, const char *msg, int64_t id)
 {
 	if (list == im->b_errlist)
 		im->b_errors++;
@@ -61,7 +61,8 @@ static void add_error(struct import *im, json_t *list, size_t line, const char *
 		json_object_set_new(err, "field", json_string(field));
 	if (id)
 		json_object_set_new(err, "id", json_integer(id));
-	json_array_append_new(list, json_pack("{s:I, s:o}", "line", (json_int_t)line, "error", err));
+	json_array_append_new(list,
+	                      json_pack("{s:I, s:o}", "line", (json_int_t)line, "error", err));
 }
 
 /* An error answer built in rs (by the shared checks) becomes a line error. */
@@ -69,9 +70,9 @@ static void add_resp_error(struct import *im, json_t *list, size_t line, struct 
 {
 	json_t *e = json_object_get(rs->body, "error");
 	add_error(im, list, line, json_string_value(json_object_get(e, "code")),
-		  json_string_value(json_object_get(e, "field")),
-		  json_string_value(json_object_get(e, "message")),
-		  json_integer_value(json_object_get(e, "id")));
+	          json_string_value(json_object_get(e, "field")),
+	          json_string_value(json_object_get(e, "message")),
+	          json_integer_value(json_object_get(e, "id")));
 	http_resp_clear(rs);
 }
 
@@ -111,15 +112,15 @@ static void stage_line(struct import *im, size_t no, json_t *obj, size_t bytes)
 		json_object_del(obj, "tags");
 		if (l->tags && !json_is_array(l->tags))
 			status = api_error(&rs, 422, "validation_failed", "tags",
-					   "tags must be an array of tag names");
+			                   "tags must be an array of tag names");
 		if (!status)
 			status = api_check_object(obj, api_customer_spec, "", &rs);
 		if (!status)
 			status = api_customer_patch(obj, &l->patch, &rs);
 		if (!status && !l->patch.phone && !l->patch.unionid)
 			status = api_error(&rs, 422, "validation_failed", "phone",
-					   "an imported customer needs a phone or a unionid: they "
-					   "are how a second run finds it again");
+			                   "an imported customer needs a phone or a unionid: they "
+			                   "are how a second run finds it again");
 	}
 	if (status) {
 		add_resp_error(im, im->errors, no, &rs);
@@ -131,21 +132,22 @@ static void stage_line(struct import *im, size_t no, json_t *obj, size_t bytes)
 }
 
 static int import_customer(struct store_db *db, struct import *im, struct line *l, int64_t now,
-			   struct core_err *e)
+                           struct core_err *e)
 {
 	int64_t by_phone = l->patch.phone ? store_customer_by_phone(db, l->patch.phone) : 0;
 	int64_t by_union = l->patch.unionid ? store_customer_by_unionid(db, l->patch.unionid) : 0;
 	if (by_phone && by_union && by_phone != by_union) {
 		e->id = by_phone;
-		return core_fail(e, CORE_CONFLICT, "unionid",
-				 "the phone belongs to customer %lld and the unionid to customer %lld",
-				 (long long)by_phone, (long long)by_union);
+		return core_fail(
+		    e, CORE_CONFLICT, "unionid",
+		    "the phone belongs to customer %lld and the unionid to customer %lld",
+		    (long long)by_phone, (long long)by_union);
 	}
 	int64_t id = by_phone ? by_phone : by_union;
 	struct customer c = {0};
 	bool changed = false;
 	int rc = id ? core_customer_update(db, id, &l->patch, now, &c, &changed, e)
-		    : core_customer_create(db, &l->patch, now, &c, e);
+	            : core_customer_create(db, &l->patch, now, &c, e);
 	if (rc == 0 && l->tags && json_array_size(l->tags) > 0) {
 		size_t n = json_array_size(l->tags), added = 0;
 		const char **names = xcalloc(n, sizeof *names);
@@ -153,8 +155,10 @@ static int import_customer(struct store_db *db, struct import *im, struct line *
 			names[i] = json_string_value(json_array_get(l->tags, i));
 		for (size_t i = 0; i < n && rc == 0; i++)
 			if (!names[i])
-				rc = core_fail(e, CORE_INVALID, "tags", "tags must be an array of tag names");
-		if (rc == 0 && (rc = core_customer_tag_names(db, c.id, names, n, now, &added, e)) < 0 &&
+				rc = core_fail(e, CORE_INVALID, "tags",
+				               "tags must be an array of tag names");
+		if (rc == 0 &&
+		    (rc = core_customer_tag_names(db, c.id, names, n, now, &added, e)) < 0 &&
 		    e->field && strncmp(e->field, "names", 5) == 0) {
 			/* in a file the column is called tags */
 			char path[64];
@@ -197,7 +201,7 @@ static int batch_fn(struct store_db *db, void *ctx)
 			if (rc == 0)
 				*(res == UPSERT_CREATED   ? &im->b_created
 				  : res == UPSERT_UPDATED ? &im->b_updated
-							  : &im->b_unchanged) += 1;
+				                          : &im->b_unchanged) += 1;
 		} else {
 			rc = import_customer(db, im, l, now, &e);
 		}
@@ -238,7 +242,8 @@ static int flush(struct import *im)
 		json_array_foreach(im->b_errlist, i, v)
 		{
 			size_t at = json_array_size(im->errors);
-			while (at > 0 && error_line(json_array_get(im->errors, at - 1)) > error_line(v))
+			while (at > 0 &&
+			       error_line(json_array_get(im->errors, at - 1)) > error_line(v))
 				at--;
 			json_array_insert(im->errors, at, v);
 		}
@@ -289,7 +294,8 @@ static void import_ndjson(struct import *im, FILE *f, int *fail)
 			text += 3;
 		if (r < 0) {
 			im->lines++;
-			add_error(im, im->errors, no, "invalid_json", NULL, "the line is longer than 1 MiB", 0);
+			add_error(im, im->errors, no, "invalid_json", NULL,
+			          "the line is longer than 1 MiB", 0);
 			continue;
 		}
 		if (strspn(text, " \t") == strlen(text))
@@ -300,10 +306,12 @@ static void import_ndjson(struct import *im, FILE *f, int *fail)
 		json_t *obj = json_loads(text, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
 		if (!json_is_object(obj)) {
 			char msg[300];
-			snprintf(msg, sizeof msg, obj ? "the line is not a JSON object"
-						      : "the line is not valid JSON (column %d): %s",
-				 err.column, err.text);
-			add_error(im, im->errors, no, obj ? "validation_failed" : "invalid_json", NULL, msg, 0);
+			snprintf(msg, sizeof msg,
+			         obj ? "the line is not a JSON object"
+			             : "the line is not valid JSON (column %d): %s",
+			         err.column, err.text);
+			add_error(im, im->errors, no, obj ? "validation_failed" : "invalid_json",
+			          NULL, msg, 0);
 			json_decref(obj);
 			continue;
 		}
@@ -321,15 +329,24 @@ struct column {
 	enum ctype type;
 };
 static const struct column order_cols[] = {
-    {"platform", C_STR},    {"external_id", C_STR}, {"customer_id", C_INT},
-    {"buyer_phone", C_STR}, {"amount_cents", C_INT}, {"status", C_STR},
-    {"paid_at", C_STR},	    {"items", C_JSON},	     {"referral_code", C_STR},
-    {NULL, 0},
+    {"platform", C_STR},      {"external_id", C_STR},
+    {"customer_id", C_INT},   {"buyer_phone", C_STR},
+    {"amount_cents", C_INT},  {"status", C_STR},
+    {"paid_at", C_STR},       {"items", C_JSON},
+    {"referral_code", C_STR}, {NULL, 0},
 };
 static const struct column customer_cols[] = {
-    {"name", C_STR},	    {"phone", C_STR},	      {"email", C_STR},	 {"unionid", C_STR},
-    {"gender", C_STR},	    {"birthday", C_STR},      {"source_channel_id", C_INT},
-    {"owner_user_id", C_INT}, {"stage", C_STR},	      {"attrs", C_JSON}, {"tags", C_LIST},
+    {"name", C_STR},
+    {"phone", C_STR},
+    {"email", C_STR},
+    {"unionid", C_STR},
+    {"gender", C_STR},
+    {"birthday", C_STR},
+    {"source_channel_id", C_INT},
+    {"owner_user_id", C_INT},
+    {"stage", C_STR},
+    {"attrs", C_JSON},
+    {"tags", C_LIST},
     {NULL, 0},
 };
 
@@ -376,8 +393,8 @@ static void import_csv(struct import *im, FILE *f, int *fail, struct resp *rs, i
 		goto out; /* an empty file: nothing to do */
 	if (got != 1) {
 		*status = api_error(rs, 422, "validation_failed", "header",
-				    "the file needs a header row naming its columns%s%s",
-				    why ? ": " : "", why ? why : "");
+		                    "the file needs a header row naming its columns%s%s",
+		                    why ? ": " : "", why ? why : "");
 		goto out;
 	}
 	for (size_t i = 0; i < ncols; i++) {
@@ -393,8 +410,8 @@ static void import_csv(struct import *im, FILE *f, int *fail, struct resp *rs, i
 			for (const struct column *c = cols; c->name; c++)
 				buf_printf(&allowed, "%s%s", allowed.len ? ", " : "", c->name);
 			*status = api_error(rs, 422, "validation_failed", "header",
-					    "column %zu ('%s') is unknown or repeated; columns: %s", i + 1,
-					    r.fields[i], allowed.data);
+			                    "column %zu ('%s') is unknown or repeated; columns: %s",
+			                    i + 1, r.fields[i], allowed.data);
 			buf_clear(&allowed);
 			goto out;
 		}
@@ -407,8 +424,8 @@ static void import_csv(struct import *im, FILE *f, int *fail, struct resp *rs, i
 		}
 		if (r.nfields != ncols) {
 			char msg[96];
-			snprintf(msg, sizeof msg, "the record has %zu fields, the header %zu", r.nfields,
-				 ncols);
+			snprintf(msg, sizeof msg, "the record has %zu fields, the header %zu",
+			         r.nfields, ncols);
 			add_error(im, im->errors, r.line, "validation_failed", NULL, msg, 0);
 			continue;
 		}
@@ -424,7 +441,8 @@ static void import_csv(struct import *im, FILE *f, int *fail, struct resp *rs, i
 			if (!v) {
 				char msg[128];
 				snprintf(msg, sizeof msg, "%s %s", map[i]->name, bad);
-				add_error(im, im->errors, r.line, "validation_failed", map[i]->name, msg, 0);
+				add_error(im, im->errors, r.line, "validation_failed", map[i]->name,
+				          msg, 0);
 				ok = false;
 			} else {
 				json_object_set_new(obj, map[i]->name, v);
@@ -450,15 +468,15 @@ static int record_fn(struct store_db *db, struct api_write *w)
 {
 	(void)db;
 	struct import *im = ((struct result *)w->arg)->im;
-	w->detail = json_pack("{s:I, s:I, s:I, s:I, s:I}", "lines", (json_int_t)im->lines, "created",
-			      (json_int_t)im->created, "updated", (json_int_t)im->updated,
-			      "unchanged", (json_int_t)im->unchanged, "errors",
-			      (json_int_t)im->error_count);
-	w->rs->body = json_pack("{s:I, s:I, s:I, s:I, s:I, s:O, s:b}", "lines", (json_int_t)im->lines,
-				"created", (json_int_t)im->created, "updated", (json_int_t)im->updated,
-				"unchanged", (json_int_t)im->unchanged, "error_count",
-				(json_int_t)im->error_count, "errors", im->errors, "errors_truncated",
-				im->error_count > (int64_t)json_array_size(im->errors));
+	w->detail =
+	    json_pack("{s:I, s:I, s:I, s:I, s:I}", "lines", (json_int_t)im->lines, "created",
+	              (json_int_t)im->created, "updated", (json_int_t)im->updated, "unchanged",
+	              (json_int_t)im->unchanged, "errors", (json_int_t)im->error_count);
+	w->rs->body = json_pack(
+	    "{s:I, s:I, s:I, s:I, s:I, s:O, s:b}", "lines", (json_int_t)im->lines, "created",
+	    (json_int_t)im->created, "updated", (json_int_t)im->updated, "unchanged",
+	    (json_int_t)im->unchanged, "error_count", (json_int_t)im->error_count, "errors",
+	    im->errors, "errors_truncated", im->error_count > (int64_t)json_array_size(im->errors));
 	return 200;
 }
 
@@ -496,20 +514,20 @@ static int run(const struct req *rq, struct resp *rs, enum kind kind)
 		goto out;
 	if (fail) {
 		log_error("import: stopped by a database failure after %lld lines",
-			  (long long)(im->created + im->updated + im->unchanged));
+		          (long long)(im->created + im->updated + im->unchanged));
 		status = api_store_error(rs, fail);
 		json_t *err = json_object_get(rs->body, "error");
 		char msg[256];
 		snprintf(msg, sizeof msg,
-			 "the database failed during the import; %lld lines had landed. Send the "
-			 "file again: lines already in place are left as they are",
-			 (long long)(im->created + im->updated + im->unchanged));
+		         "the database failed during the import; %lld lines had landed. Send the "
+		         "file again: lines already in place are left as they are",
+		         (long long)(im->created + im->updated + im->unchanged));
 		json_object_set_new(err, "message", json_string(msg));
 		goto out;
 	}
 	struct result res = {im};
 	status = api_write(rq, rs, kind == IMPORT_ORDERS ? "order.import" : "customer.import",
-			   kind == IMPORT_ORDERS ? "order" : "customer", record_fn, &res);
+	                   kind == IMPORT_ORDERS ? "order" : "customer", record_fn, &res);
 out:
 	for (size_t i = 0; i < im->n; i++)
 		line_clear(&im->batch[i]);

@@ -31,7 +31,8 @@ static int rules_fn(struct store_db *db, struct api_write *w)
 	struct points_rules r;
 	struct core_err e = {0};
 	int64_t now = time_now();
-	if (core_points_rules_load(db, &r, &e) < 0 || core_points_rules_apply(&r, w->rq->body, &e) < 0 ||
+	if (core_points_rules_load(db, &r, &e) < 0 ||
+	    core_points_rules_apply(&r, w->rq->body, &e) < 0 ||
 	    core_points_rules_save(db, &r, now, &e) < 0)
 		return api_core_error(w->rs, &e);
 	w->rs->body = core_points_rules_json(&r);
@@ -42,7 +43,8 @@ static int rules_fn(struct store_db *db, struct api_write *w)
 int api_settings_points_put(const struct req *rq, struct resp *rs)
 {
 	if (!json_is_object(rq->body))
-		return api_error(rs, 422, "validation_failed", NULL, "the body must be a JSON object");
+		return api_error(rs, 422, "validation_failed", NULL,
+		                 "the body must be a JSON object");
 	/* checked once here so that a bad body never reaches the writer */
 	struct points_rules r;
 	struct core_err e = {0};
@@ -155,12 +157,12 @@ static int move_answer(struct store_db *db, struct api_write *w, bool points)
 	else
 		store_wallet_list(db, m->customer_id, 0, 1, add_wallet_entry, data);
 	int64_t bal = points ? store_points_balance(db, m->customer_id)
-			     : store_wallet_balance(db, m->customer_id);
+	                     : store_wallet_balance(db, m->customer_id);
 	w->target_id = m->customer_id;
 	w->detail = json_pack("{s:I, s:s}", points ? "delta" : "delta_cents", (json_int_t)m->delta,
-			      "reason", m->reason);
+	                      "reason", m->reason);
 	w->rs->body = json_pack("{s:I, s:O}", points ? "balance" : "balance_cents", (json_int_t)bal,
-				"entry", json_array_get(data, 0));
+	                        "entry", json_array_get(data, 0));
 	json_decref(data);
 	return 201;
 }
@@ -178,10 +180,10 @@ static int points_fn(struct store_db *db, struct api_write *w)
 		rc = core_points_rules_load(db, &r, &e);
 		if (rc == 0)
 			rc = core_points_grant(db, m->customer_id, m->delta, m->reason, "manual", 0,
-					       m->note, now, &r, &e);
+			                       m->note, now, &r, &e);
 	} else if (rc == 0) {
-		rc = core_points_take(db, m->customer_id, -m->delta, m->reason, "manual", 0, m->note,
-				      now, false, NULL, &e);
+		rc = core_points_take(db, m->customer_id, -m->delta, m->reason, "manual", 0,
+		                      m->note, now, false, NULL, &e);
 		if (rc < 0 && e.code)
 			e.field = "delta";
 	}
@@ -223,12 +225,12 @@ static int ledger_post(const struct req *rq, struct resp *rs, bool points)
 	m.note = api_get_str(rq->body, "note");
 	if (m.delta == 0 || m.delta > 100000000000LL || m.delta < -100000000000LL)
 		return api_error(rs, 422, "validation_failed", field,
-				 "%s must be a non-zero whole number", field);
+		                 "%s must be a non-zero whole number", field);
 	if ((status = api_check_label(rs, "reason", m.reason, REASON_MAX, false)) ||
 	    (m.note && (status = api_check_label(rs, "note", m.note, NOTE_MAX, true))))
 		return status;
 	return api_write(rq, rs, points ? "points.adjust" : "wallet.move", "customer",
-			 points ? points_fn : wallet_fn, &m);
+	                 points ? points_fn : wallet_fn, &m);
 }
 
 int api_points_post(const struct req *rq, struct resp *rs)
@@ -257,8 +259,8 @@ static int checkin_fn(struct store_db *db, struct api_write *w)
 	w->target_id = id;
 	w->detail = json_pack("{s:i, s:I}", "streak", streak, "points", (json_int_t)points);
 	w->rs->body = json_pack("{s:i, s:I, s:I, s:s}", "streak", streak, "points_awarded",
-				(json_int_t)points, "balance", (json_int_t)store_points_balance(db, id),
-				"day", day);
+	                        (json_int_t)points, "balance",
+	                        (json_int_t)store_points_balance(db, id), "day", day);
 	return 200;
 }
 
@@ -287,16 +289,16 @@ static int content_fn(struct store_db *db, struct api_write *w)
 	struct core_err e = {0};
 	int64_t id = 0, points = 0, now = time_now();
 	if (core_content_add(db, x->customer_id, x->kind, x->order_id, x->url, x->note, now, &id,
-			     &points, &e) < 0)
+	                     &points, &e) < 0)
 		return api_core_error(w->rs, &e);
 	w->target_id = x->customer_id;
 	w->detail = json_pack("{s:s, s:I}", "kind", x->kind, "points", (json_int_t)points);
 	w->rs->body = json_pack("{s:I, s:I, s:s, s:o, s:o, s:o, s:I, s:o}", "id", (json_int_t)id,
-				"customer_id", (json_int_t)x->customer_id, "kind", x->kind, "order_id",
-				x->order_id ? json_integer(x->order_id) : json_null(), "url",
-				x->url ? json_string(x->url) : json_null(), "note",
-				x->note ? json_string(x->note) : json_null(), "points_awarded",
-				(json_int_t)points, "created_at", api_time(now));
+	                        "customer_id", (json_int_t)x->customer_id, "kind", x->kind,
+	                        "order_id", x->order_id ? json_integer(x->order_id) : json_null(),
+	                        "url", x->url ? json_string(x->url) : json_null(), "note",
+	                        x->note ? json_string(x->note) : json_null(), "points_awarded",
+	                        (json_int_t)points, "created_at", api_time(now));
 	return 201;
 }
 
@@ -321,12 +323,12 @@ int api_content_post(const struct req *rq, struct resp *rs)
 	x.url = api_get_str(rq->body, "url");
 	x.note = api_get_str(rq->body, "note");
 	if (x.url && ((strncmp(x.url, "https://", 8) != 0 && strncmp(x.url, "http://", 7) != 0) ||
-		      core_external_id_problem(x.url + 7)))
+	              core_external_id_problem(x.url + 7)))
 		return api_error(rs, 422, "validation_failed", "url",
-				 "url must be an http(s) address without spaces");
+		                 "url must be an http(s) address without spaces");
 	for (const char *p = x.note; p && *p; p++)
 		if ((unsigned char)*p < 0x20 && *p != '\n' && *p != '\r' && *p != '\t')
 			return api_error(rs, 422, "validation_failed", "note",
-					 "note must not contain control characters");
+			                 "note must not contain control characters");
 	return api_write(rq, rs, "customer.content", "customer", content_fn, &x);
 }

@@ -7,13 +7,13 @@
 #include <string.h>
 
 __asm__(".section .rodata\n"
-	".global scrm_openapi_json\n"
-	".type scrm_openapi_json, @object\n"
-	".balign 16\n"
-	"scrm_openapi_json:\n"
-	".incbin \"src/api/openapi.json\"\n"
-	".byte 0\n"
-	".previous\n");
+        ".global scrm_openapi_json\n"
+        ".type scrm_openapi_json, @object\n"
+        ".balign 16\n"
+        "scrm_openapi_json:\n"
+        ".incbin \"src/api/openapi.json\"\n"
+        ".byte 0\n"
+        ".previous\n");
 extern const char scrm_openapi_json[];
 
 const char *api_openapi_text(void)

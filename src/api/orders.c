@@ -14,14 +14,16 @@ json_t *api_order_json(const struct order *o)
 	json_object_set_new(j, "id", json_integer(o->id));
 	json_object_set_new(j, "platform", json_string(o->platform));
 	json_object_set_new(j, "external_id", json_string(o->external_id));
-	json_object_set_new(j, "customer_id", o->customer_id ? json_integer(o->customer_id) : json_null());
-	json_object_set_new(j, "buyer_phone", o->buyer_phone ? json_string(o->buyer_phone) : json_null());
+	json_object_set_new(j, "customer_id",
+	                    o->customer_id ? json_integer(o->customer_id) : json_null());
+	json_object_set_new(j, "buyer_phone",
+	                    o->buyer_phone ? json_string(o->buyer_phone) : json_null());
 	json_object_set_new(j, "amount_cents", json_integer(o->amount_cents));
 	json_object_set_new(j, "status", json_string(o->status));
 	json_object_set_new(j, "paid_at", api_time(o->paid_at));
 	json_object_set_new(j, "items", items ? items : json_array());
 	json_object_set_new(j, "referral_code",
-			    o->referral_code ? json_string(o->referral_code) : json_null());
+	                    o->referral_code ? json_string(o->referral_code) : json_null());
 	json_object_set_new(j, "bound_at", api_time(o->bound_at));
 	json_object_set_new(j, "bound_by", o->bound_by ? json_string(o->bound_by) : json_null());
 	json_object_set_new(j, "created_at", api_time(o->created_at));
@@ -43,7 +45,7 @@ const struct jfield api_order_spec[] = {
 };
 
 int api_order_read(const json_t *body, struct order_in *in, char phone[CORE_PHONE_MAX],
-		   char **items, struct core_err *e)
+                   char **items, struct core_err *e)
 {
 	memset(in, 0, sizeof *in);
 	*items = NULL;
@@ -58,14 +60,16 @@ int api_order_read(const json_t *body, struct order_in *in, char phone[CORE_PHON
 	if ((v = json_object_get(body, "customer_id"))) {
 		in->set |= OF_CUSTOMER;
 		if (!json_is_null(v) && json_integer_value(v) <= 0)
-			return core_fail(e, CORE_INVALID, "customer_id", "customer_id must be a positive id");
+			return core_fail(e, CORE_INVALID, "customer_id",
+			                 "customer_id must be a positive id");
 		in->customer_id = json_integer_value(v);
 	}
 	if ((v = json_object_get(body, "buyer_phone"))) {
 		in->set |= OF_PHONE;
 		if (json_is_string(v)) {
 			if ((why = core_phone_normalize(json_string_value(v), phone)))
-				return core_fail(e, CORE_INVALID, "buyer_phone", "buyer_phone %s", why);
+				return core_fail(e, CORE_INVALID, "buyer_phone", "buyer_phone %s",
+				                 why);
 			in->buyer_phone = phone;
 		}
 	}
@@ -74,19 +78,21 @@ int api_order_read(const json_t *body, struct order_in *in, char phone[CORE_PHON
 		in->amount_cents = json_integer_value(v);
 		if (in->amount_cents < 0 || in->amount_cents > 100000000000LL)
 			return core_fail(e, CORE_INVALID, "amount_cents",
-					 "amount_cents must be a whole number of cents, 0 or more");
+			                 "amount_cents must be a whole number of cents, 0 or more");
 	}
 	if ((v = json_object_get(body, "status"))) {
 		in->set |= OF_STATUS;
 		in->status = json_string_value(v);
 		if (!core_order_status_valid(in->status))
-			return core_fail(e, CORE_INVALID, "status", "status must be paid, refunded or cancelled");
+			return core_fail(e, CORE_INVALID, "status",
+			                 "status must be paid, refunded or cancelled");
 	}
 	if ((v = json_object_get(body, "paid_at"))) {
 		in->set |= OF_PAID_AT;
 		if (!time_parse_rfc3339(json_string_value(v), &in->paid_at))
-			return core_fail(e, CORE_INVALID, "paid_at",
-					 "paid_at must be an RFC 3339 time such as 2026-11-22T08:00:00Z");
+			return core_fail(
+			    e, CORE_INVALID, "paid_at",
+			    "paid_at must be an RFC 3339 time such as 2026-11-22T08:00:00Z");
 	}
 	if ((v = json_object_get(body, "items"))) {
 		in->set |= OF_ITEMS;
@@ -118,8 +124,11 @@ static int upsert_fn(struct store_db *db, struct api_write *w)
 		return api_core_error(w->rs, &e);
 	}
 	w->target_id = o.id;
-	w->detail = json_pack("{s:s, s:s, s:s}", "platform", o.platform, "external_id", o.external_id,
-			      "result", res == UPSERT_CREATED ? "created" : res == UPSERT_UPDATED ? "updated" : "unchanged");
+	w->detail = json_pack("{s:s, s:s, s:s}", "platform", o.platform, "external_id",
+	                      o.external_id, "result",
+	                      res == UPSERT_CREATED   ? "created"
+	                      : res == UPSERT_UPDATED ? "updated"
+	                                              : "unchanged");
 	w->rs->body = api_order_json(&o);
 	if (res == UPSERT_CREATED)
 		w->rs->location = xasprintf("/api/v1/orders/%lld", (long long)o.id);
@@ -156,7 +165,7 @@ int api_orders_get(const struct req *rq, struct resp *rs)
 		status = 200;
 	} else {
 		status = st == ST_NOT_FOUND ? api_error(rs, 404, "not_found", NULL, "no such order")
-					    : api_store_error(rs, st);
+		                            : api_store_error(rs, st);
 	}
 	order_clear(&o);
 	return status;
@@ -174,16 +183,16 @@ int api_orders_list(const struct req *rq, struct resp *rs)
 	if (status)
 		return status;
 	struct order_filter f = {.platform = http_req_query(rq, "platform"),
-				 .status = http_req_query(rq, "status")};
+	                         .status = http_req_query(rq, "status")};
 	if ((status = api_query_i64(rq, "customer_id", &f.customer_id, rs)) ||
 	    (status = api_query_bool(rq, "unbound", &f.unbound, rs)))
 		return status;
 	if (f.platform && core_platform_problem(f.platform))
 		return api_error(rs, 422, "validation_failed", "platform", "platform %s",
-				 core_platform_problem(f.platform));
+		                 core_platform_problem(f.platform));
 	if (f.status && !core_order_status_valid(f.status))
 		return api_error(rs, 422, "validation_failed", "status",
-				 "status must be paid, refunded or cancelled");
+		                 "status must be paid, refunded or cancelled");
 	struct store_db *db = store_reader();
 	json_t *data = json_array();
 	store_read_begin(db);
@@ -210,13 +219,14 @@ static int bind_fn(struct store_db *db, struct api_write *w)
 	struct order o = {0};
 	struct core_err e = {0};
 	bool changed;
-	if (core_order_bind(db, b->customer_id, b->platform, b->external_id, b->phone, time_now(), &o,
-			    &changed, &e) < 0) {
+	if (core_order_bind(db, b->customer_id, b->platform, b->external_id, b->phone, time_now(),
+	                    &o, &changed, &e) < 0) {
 		order_clear(&o);
 		return api_core_error(w->rs, &e);
 	}
 	w->target_id = o.id;
-	w->detail = json_pack("{s:I, s:b}", "customer_id", (json_int_t)b->customer_id, "changed", changed);
+	w->detail =
+	    json_pack("{s:I, s:b}", "customer_id", (json_int_t)b->customer_id, "changed", changed);
 	w->rs->body = api_order_json(&o);
 	order_clear(&o);
 	return 200;
@@ -243,7 +253,8 @@ int api_orders_bind(const struct req *rq, struct resp *rs)
 	if ((why = core_platform_problem(b.platform)))
 		return api_error(rs, 422, "validation_failed", "platform", "platform %s", why);
 	if ((why = core_external_id_problem(b.external_id)))
-		return api_error(rs, 422, "validation_failed", "external_id", "external_id %s", why);
+		return api_error(rs, 422, "validation_failed", "external_id", "external_id %s",
+		                 why);
 	if ((why = core_phone_normalize(api_get_str(rq->body, "phone"), b.phone)))
 		return api_error(rs, 422, "validation_failed", "phone", "phone %s", why);
 	return api_write(rq, rs, "order.bind", "order", bind_fn, &b);

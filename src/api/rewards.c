@@ -77,8 +77,8 @@ static int check_reward_body(const json_t *body, bool create, struct resp *rs)
 	static const char *const required[] = {"name", "kind", "points_cost"};
 	for (size_t i = 0; create && i < SCRM_ARRAY_LEN(required); i++)
 		if (!json_object_get(body, required[i]))
-			return api_error(rs, 422, "validation_failed", required[i], "%s is required",
-					 required[i]);
+			return api_error(rs, 422, "validation_failed", required[i],
+			                 "%s is required", required[i]);
 	const char *name = api_get_str(body, "name");
 	if (name && (status = api_check_label(rs, "name", name, REWARD_NAME_MAX, false)))
 		return status;
@@ -88,13 +88,13 @@ static int check_reward_body(const json_t *body, bool create, struct resp *rs)
 		int64_t t;
 		if (s && !time_parse_rfc3339(s, &t))
 			return api_error(rs, 422, "validation_failed", times[i],
-					 "%s must be an RFC 3339 time such as 2026-11-22T08:00:00Z",
-					 times[i]);
+			                 "%s must be an RFC 3339 time such as 2026-11-22T08:00:00Z",
+			                 times[i]);
 	}
 	json_t *tpl = json_object_get(body, "coupon_template_id");
 	if (json_is_integer(tpl) && json_integer_value(tpl) <= 0)
 		return api_error(rs, 422, "validation_failed", "coupon_template_id",
-				 "coupon_template_id must be a coupon template id or null");
+		                 "coupon_template_id must be a coupon template id or null");
 	return 0;
 }
 
@@ -151,7 +151,7 @@ static int reward_create_fn(struct store_db *db, struct api_write *w)
 	} else {
 		w->target_id = r.id;
 		w->detail = json_pack("{s:s, s:s, s:I}", "name", r.name, "kind", r.kind,
-				      "points_cost", (json_int_t)r.points_cost);
+		                      "points_cost", (json_int_t)r.points_cost);
 		w->rs->body = reward_json(&r);
 		w->rs->location = xasprintf("/api/v1/rewards/%lld", (long long)r.id);
 		status = 201;
@@ -163,7 +163,8 @@ static int reward_create_fn(struct store_db *db, struct api_write *w)
 int api_rewards_create(const struct req *rq, struct resp *rs)
 {
 	int status = check_reward_body(rq->body, true, rs);
-	return status ? status : api_write(rq, rs, "reward.create", "reward", reward_create_fn, NULL);
+	return status ? status
+	              : api_write(rq, rs, "reward.create", "reward", reward_create_fn, NULL);
 }
 
 static int reward_update_fn(struct store_db *db, struct api_write *w)
@@ -233,8 +234,9 @@ int api_rewards_get(const struct req *rq, struct resp *rs)
 		rs->body = reward_json(&r);
 		status = 200;
 	} else {
-		status = st == ST_NOT_FOUND ? api_error(rs, 404, "not_found", NULL, "no such reward")
-					    : api_store_error(rs, st);
+		status = st == ST_NOT_FOUND
+		             ? api_error(rs, 404, "not_found", NULL, "no such reward")
+		             : api_store_error(rs, st);
 	}
 	reward_clear(&r);
 	return status;
@@ -255,7 +257,7 @@ int api_rewards_list(const struct req *rq, struct resp *rs)
 	if (f.kind && strcmp(f.kind, "gift") != 0 && strcmp(f.kind, "coupon") != 0 &&
 	    strcmp(f.kind, "lottery") != 0 && strcmp(f.kind, "flash_sale") != 0)
 		return api_error(rs, 422, "validation_failed", "kind",
-				 "kind must be gift, coupon, lottery or flash_sale");
+		                 "kind must be gift, coupon, lottery or flash_sale");
 	if (http_req_query(rq, "active")) {
 		bool a = false;
 		if ((status = api_query_bool(rq, "active", &a, rs)))
@@ -299,12 +301,12 @@ static int redeem_fn(struct store_db *db, struct api_write *w)
 		json_object_set_new(o, "points_spent", json_integer(res.points_spent));
 		json_object_set_new(o, "points_balance", json_integer(res.points_balance));
 		json_object_set_new(o, "prize", res.prize ? json_incref(res.prize) : json_null());
-		json_object_set_new(o, "coupon", res.has_coupon ? api_coupon_json(&res.coupon, now)
-								: json_null());
+		json_object_set_new(
+		    o, "coupon", res.has_coupon ? api_coupon_json(&res.coupon, now) : json_null());
 		w->target_id = res.redemption_id;
 		w->detail = json_pack("{s:I, s:I, s:I}", "reward_id", (json_int_t)x->reward_id,
-				      "customer_id", (json_int_t)x->customer_id, "points",
-				      (json_int_t)res.points_spent);
+		                      "customer_id", (json_int_t)x->customer_id, "points",
+		                      (json_int_t)res.points_spent);
 		w->rs->body = o;
 		status = 201;
 	}
@@ -346,7 +348,7 @@ static int redemptions(const struct req *rq, struct resp *rs, bool by_reward)
 	if ((status = api_page_parse(rq, rs, &pg)))
 		return status;
 	struct redemption_filter f = {.reward_id = by_reward ? id : 0,
-				      .customer_id = by_reward ? 0 : id};
+	                              .customer_id = by_reward ? 0 : id};
 	struct store_db *db = store_reader();
 	json_t *data = json_array();
 	int st = ST_OK;

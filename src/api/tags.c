@@ -17,20 +17,17 @@ json_t *api_tag_json(const struct tag *t)
 {
 	json_t *rule = t->rule ? json_loads(t->rule, 0, NULL) : NULL;
 	return json_pack("{s:I, s:s, s:o, s:o, s:s, s:o, s:I, s:o, s:o}", "id", (json_int_t)t->id,
-			 "name", t->name, "group", t->group ? json_string(t->group) : json_null(),
-			 "color", t->color ? json_string(t->color) : json_null(), "kind", t->kind,
-			 "rule", rule ? rule : json_null(), "customer_count",
-			 (json_int_t)t->customer_count, "created_at", api_time(t->created_at),
-			 "updated_at", api_time(t->updated_at));
+	                 "name", t->name, "group", t->group ? json_string(t->group) : json_null(),
+	                 "color", t->color ? json_string(t->color) : json_null(), "kind", t->kind,
+	                 "rule", rule ? rule : json_null(), "customer_count",
+	                 (json_int_t)t->customer_count, "created_at", api_time(t->created_at),
+	                 "updated_at", api_time(t->updated_at));
 }
 
 static const struct jfield tag_spec[] = {
-    {"name", J_STRING, 0, 200},
-    {"group", J_STRING, JF_NULLABLE, 200},
-    {"color", J_STRING, JF_NULLABLE, 7},
-    {"kind", J_STRING, 0, 16},
-    {"rule", J_ANY, JF_NULLABLE, 0},
-    {NULL, 0, 0, 0},
+    {"name", J_STRING, 0, 200},          {"group", J_STRING, JF_NULLABLE, 200},
+    {"color", J_STRING, JF_NULLABLE, 7}, {"kind", J_STRING, 0, 16},
+    {"rule", J_ANY, JF_NULLABLE, 0},     {NULL, 0, 0, 0},
 };
 
 /* Check the writable fields present in body (name required when creating). */
@@ -52,17 +49,19 @@ static int check_tag_body(const json_t *body, bool create, struct resp *rs)
 		return api_error(rs, 422, "validation_failed", "color", "color %s", why);
 	const char *kind = api_get_str(body, "kind");
 	if (kind && strcmp(kind, "manual") != 0 && strcmp(kind, "auto") != 0)
-		return api_error(rs, 422, "validation_failed", "kind", "kind must be manual or auto");
+		return api_error(rs, 422, "validation_failed", "kind",
+		                 "kind must be manual or auto");
 	json_t *rule = json_object_get(body, "rule");
 	bool is_auto = kind && strcmp(kind, "auto") == 0;
 	if (create && is_auto && (!rule || json_is_null(rule)))
 		return api_error(rs, 422, "validation_failed", "rule",
-				 "an auto tag needs a rule: who should have it");
+		                 "an auto tag needs a rule: who should have it");
 	if (create && !is_auto && rule && !json_is_null(rule))
 		return api_error(rs, 422, "validation_failed", "rule",
-				 "only auto tags have a rule (send kind: auto)");
+		                 "only auto tags have a rule (send kind: auto)");
 	if (rule && json_is_null(rule) && !create)
-		return api_error(rs, 422, "validation_failed", "rule", "an auto tag's rule cannot be null");
+		return api_error(rs, 422, "validation_failed", "rule",
+		                 "an auto tag's rule cannot be null");
 	if (rule && !json_is_null(rule)) {
 		struct rule_sql r;
 		struct core_err e = {0};
@@ -108,8 +107,9 @@ static int create_fn(struct store_db *db, struct api_write *w)
 {
 	const json_t *body = w->rq->body;
 	const char *kind = api_get_str(body, "kind");
-	struct tag t = {.kind = xstrdup(kind ? kind : "manual"), .created_at = time_now(),
-			.rule = rule_text(body)};
+	struct tag t = {.kind = xstrdup(kind ? kind : "manual"),
+	                .created_at = time_now(),
+	                .rule = rule_text(body)};
 	take(&t.name, body, "name");
 	take(&t.group, body, "group");
 	take(&t.color, body, "color");
@@ -119,7 +119,8 @@ static int create_fn(struct store_db *db, struct api_write *w)
 		struct tag have = {0};
 		store_tag_by_name(db, t.name, &have);
 		status = api_error(w->rs, 409, "conflict", "name", "a tag named %s exists", t.name);
-		json_object_set_new(json_object_get(w->rs->body, "error"), "id", json_integer(have.id));
+		json_object_set_new(json_object_get(w->rs->body, "error"), "id",
+		                    json_integer(have.id));
 		tag_clear(&have);
 	} else if (st != ST_OK) {
 		status = -st;
@@ -167,17 +168,21 @@ static int update_fn(struct store_db *db, struct api_write *w)
 		t.updated_at = time_now();
 		const char *kind = api_get_str(body, "kind");
 		if (kind && strcmp(kind, t.kind) != 0) {
-			status = api_error(w->rs, 422, "validation_failed", "kind",
-					   "a tag's kind cannot change (%s is %s); create a new tag",
-					   t.name, t.kind);
+			status =
+			    api_error(w->rs, 422, "validation_failed", "kind",
+			              "a tag's kind cannot change (%s is %s); create a new tag",
+			              t.name, t.kind);
 		} else if (new_rule && strcmp(t.kind, "auto") != 0) {
-			status = api_error(w->rs, 422, "validation_failed", "rule",
-					   "%s is a manual tag: only auto tags have a rule", t.name);
+			status =
+			    api_error(w->rs, 422, "validation_failed", "rule",
+			              "%s is a manual tag: only auto tags have a rule", t.name);
 		} else if ((st = store_tag_update(db, &t)) == ST_CONFLICT) {
 			struct tag have = {0};
 			store_tag_by_name(db, t.name, &have);
-			status = api_error(w->rs, 409, "conflict", "name", "a tag named %s exists", t.name);
-			json_object_set_new(json_object_get(w->rs->body, "error"), "id", json_integer(have.id));
+			status = api_error(w->rs, 409, "conflict", "name", "a tag named %s exists",
+			                   t.name);
+			json_object_set_new(json_object_get(w->rs->body, "error"), "id",
+			                    json_integer(have.id));
 			tag_clear(&have);
 		} else if (st != ST_OK) {
 			status = -st;
@@ -211,13 +216,13 @@ static int delete_fn(struct store_db *db, struct api_write *w)
 	int st = store_tag_get(db, id, &t);
 	if (st == ST_OK)
 		st = store_tag_delete(db, id);
-	int status = st == ST_OK ? 204
-		     : st == ST_NOT_FOUND ? api_error(w->rs, 404, "not_found", NULL, "no such tag")
-					  : -st;
+	int status = st == ST_OK          ? 204
+	             : st == ST_NOT_FOUND ? api_error(w->rs, 404, "not_found", NULL, "no such tag")
+	                                  : -st;
 	if (st == ST_OK) {
 		w->target_id = id;
 		w->detail = json_pack("{s:s, s:I}", "name", t.name, "customers",
-				      (json_int_t)t.customer_count);
+		                      (json_int_t)t.customer_count);
 	}
 	tag_clear(&t);
 	return status;
@@ -243,7 +248,7 @@ int api_tags_get(const struct req *rq, struct resp *rs)
 		status = 200;
 	} else {
 		status = st == ST_NOT_FOUND ? api_error(rs, 404, "not_found", NULL, "no such tag")
-					    : api_store_error(rs, st);
+		                            : api_store_error(rs, st);
 	}
 	tag_clear(&t);
 	return status;
@@ -261,12 +266,14 @@ int api_tags_list(const struct req *rq, struct resp *rs)
 	if (status)
 		return status;
 	struct tag_filter f = {.group = http_req_query(rq, "group"),
-			       .kind = http_req_query(rq, "kind"),
-			       .q = http_req_query(rq, "q")};
+	                       .kind = http_req_query(rq, "kind"),
+	                       .q = http_req_query(rq, "q")};
 	if (f.kind && strcmp(f.kind, "manual") != 0 && strcmp(f.kind, "auto") != 0)
-		return api_error(rs, 422, "validation_failed", "kind", "kind must be manual or auto");
+		return api_error(rs, 422, "validation_failed", "kind",
+		                 "kind must be manual or auto");
 	if (f.q && strlen(f.q) > 100)
-		return api_error(rs, 422, "validation_failed", "q", "q is too long (100 bytes at most)");
+		return api_error(rs, 422, "validation_failed", "q",
+		                 "q is too long (100 bytes at most)");
 	if (f.q && !*f.q)
 		f.q = NULL;
 	struct store_db *db = store_reader();
@@ -297,9 +304,10 @@ static int evaluate_fn(struct store_db *db, struct api_write *w)
 		return -st;
 	}
 	w->target_id = id;
-	w->detail = json_pack("{s:I, s:I}", "added", (json_int_t)added, "removed", (json_int_t)removed);
-	w->rs->body = json_pack("{s:o, s:I, s:I}", "tag", api_tag_json(&t), "added", (json_int_t)added,
-				"removed", (json_int_t)removed);
+	w->detail =
+	    json_pack("{s:I, s:I}", "added", (json_int_t)added, "removed", (json_int_t)removed);
+	w->rs->body = json_pack("{s:o, s:I, s:I}", "tag", api_tag_json(&t), "added",
+	                        (json_int_t)added, "removed", (json_int_t)removed);
 	tag_clear(&t);
 	return 200;
 }

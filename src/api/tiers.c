@@ -16,11 +16,12 @@ static json_t *tier_json(const struct tier *t)
 	bool spent = strcmp(t->basis, "spent") == 0;
 	json_t *perks = json_loads(t->perks ? t->perks : "[]", 0, NULL);
 	return json_pack("{s:I, s:s, s:s, s:o, s:o, s:I, s:I, s:o, s:o, s:o}", "id",
-			 (json_int_t)t->id, "name", t->name, "basis", t->basis, "min_points_12m",
-			 spent ? json_null() : json_integer(t->threshold), "min_spent_cents_12m",
-			 spent ? json_integer(t->threshold) : json_null(), "rank", (json_int_t)t->rank,
-			 "discount_pct", (json_int_t)t->discount_pct, "perks", perks ? perks : json_array(),
-			 "created_at", api_time(t->created_at), "updated_at", api_time(t->updated_at));
+	                 (json_int_t)t->id, "name", t->name, "basis", t->basis, "min_points_12m",
+	                 spent ? json_null() : json_integer(t->threshold), "min_spent_cents_12m",
+	                 spent ? json_integer(t->threshold) : json_null(), "rank",
+	                 (json_int_t)t->rank, "discount_pct", (json_int_t)t->discount_pct, "perks",
+	                 perks ? perks : json_array(), "created_at", api_time(t->created_at),
+	                 "updated_at", api_time(t->updated_at));
 }
 
 static const struct jfield tier_spec[] = {
@@ -44,24 +45,27 @@ static int read_tier(const json_t *body, struct tier *t, bool create, struct res
 		return api_error(rs, 422, "validation_failed", "name", "name is required");
 	if (name && (status = api_check_label(rs, "name", name, 50, false)))
 		return status;
-	json_t *mp = json_object_get(body, "min_points_12m"), *ms = json_object_get(body, "min_spent_cents_12m");
+	json_t *mp = json_object_get(body, "min_points_12m"),
+	       *ms = json_object_get(body, "min_spent_cents_12m");
 	bool has_p = mp && !json_is_null(mp), has_s = ms && !json_is_null(ms);
 	if (has_p && has_s)
 		return api_error(rs, 422, "validation_failed", "min_spent_cents_12m",
-				 "a tier is reached by points earned or by money spent: send "
-				 "min_points_12m or min_spent_cents_12m, not both");
+		                 "a tier is reached by points earned or by money spent: send "
+		                 "min_points_12m or min_spent_cents_12m, not both");
 	if (create && !has_p && !has_s)
-		return api_error(rs, 422, "validation_failed", "min_points_12m",
-				 "say what the tier is reached by: min_points_12m (points earned in "
-				 "the last 12 months) or min_spent_cents_12m (money spent in them)");
+		return api_error(
+		    rs, 422, "validation_failed", "min_points_12m",
+		    "say what the tier is reached by: min_points_12m (points earned in "
+		    "the last 12 months) or min_spent_cents_12m (money spent in them)");
 	json_t *th = has_p ? mp : has_s ? ms : NULL; /* a null threshold is left out */
 	if (th && (json_integer_value(th) < 0 || json_integer_value(th) > 100000000000LL))
-		return api_error(rs, 422, "validation_failed", has_p ? "min_points_12m" : "min_spent_cents_12m",
-				 "the threshold must be a whole number, 0 or more");
+		return api_error(rs, 422, "validation_failed",
+		                 has_p ? "min_points_12m" : "min_spent_cents_12m",
+		                 "the threshold must be a whole number, 0 or more");
 	json_t *dp = json_object_get(body, "discount_pct");
 	if (dp && (json_integer_value(dp) < 0 || json_integer_value(dp) > 100))
 		return api_error(rs, 422, "validation_failed", "discount_pct",
-				 "discount_pct must be from 0 to 100");
+		                 "discount_pct must be from 0 to 100");
 	json_t *perks = json_object_get(body, "perks");
 	size_t i;
 	json_t *p;
@@ -69,7 +73,7 @@ static int read_tier(const json_t *body, struct tier *t, bool create, struct res
 	{
 		if (!json_is_string(p) || json_string_length(p) > 200 || i >= 50)
 			return api_error(rs, 422, "validation_failed", "perks",
-					 "perks must be a list of up to 50 short texts");
+			                 "perks must be a list of up to 50 short texts");
 	}
 	if (name) {
 		free(t->name);
@@ -198,7 +202,7 @@ int api_tiers_get(const struct req *rq, struct resp *rs)
 		status = 200;
 	} else {
 		status = st == ST_NOT_FOUND ? api_error(rs, 404, "not_found", NULL, "no such tier")
-					    : api_store_error(rs, st);
+		                            : api_store_error(rs, st);
 	}
 	tier_clear(&t);
 	return status;
@@ -261,7 +265,7 @@ int api_customer_tier_put(const struct req *rq, struct resp *rs)
 	const char *until = api_get_str(rq->body, "until");
 	if (x.tier_id && (!until || !time_parse_rfc3339(until, &x.until)))
 		return api_error(rs, 422, "validation_failed", "until",
-				 "an override needs until, an RFC 3339 time when it ends");
+		                 "an override needs until, an RFC 3339 time when it ends");
 	return api_write(rq, rs, "customer.tier_override", "customer", override_fn, &x);
 }
 
@@ -275,19 +279,18 @@ static int job_record_fn(struct store_db *db, struct api_write *w)
 {
 	(void)db;
 	struct daily_result *r = &((struct job_ctx *)w->arg)->r;
-	w->rs->body = json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:f}", "lots_expired",
-				(json_int_t)r->lots_expired, "points_expired",
-				(json_int_t)r->points_expired, "coupons_expired",
-				(json_int_t)r->coupons_expired, "customers_scanned",
-				(json_int_t)r->customers_scanned, "tiers_changed",
-				(json_int_t)r->tiers_changed, "expiry_ms", r->expiry_ms, "tier_ms",
-				r->tier_ms);
-	json_t *seg = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "auto_tags",
-				(json_int_t)r->auto_tags, "tags_added", (json_int_t)r->tags_added,
-				"tags_removed", (json_int_t)r->tags_removed, "audiences",
-				(json_int_t)r->audiences, "audience_entered",
-				(json_int_t)r->audience_entered, "audience_left",
-				(json_int_t)r->audience_left, "segments_ms", r->segments_ms);
+	w->rs->body = json_pack(
+	    "{s:I, s:I, s:I, s:I, s:I, s:f, s:f}", "lots_expired", (json_int_t)r->lots_expired,
+	    "points_expired", (json_int_t)r->points_expired, "coupons_expired",
+	    (json_int_t)r->coupons_expired, "customers_scanned", (json_int_t)r->customers_scanned,
+	    "tiers_changed", (json_int_t)r->tiers_changed, "expiry_ms", r->expiry_ms, "tier_ms",
+	    r->tier_ms);
+	json_t *seg =
+	    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "auto_tags", (json_int_t)r->auto_tags,
+	              "tags_added", (json_int_t)r->tags_added, "tags_removed",
+	              (json_int_t)r->tags_removed, "audiences", (json_int_t)r->audiences,
+	              "audience_entered", (json_int_t)r->audience_entered, "audience_left",
+	              (json_int_t)r->audience_left, "segments_ms", r->segments_ms);
 	json_object_update(w->rs->body, seg);
 	json_decref(seg);
 	w->detail = json_deep_copy(w->rs->body);
@@ -304,7 +307,8 @@ int api_jobs_daily(const struct req *rq, struct resp *rs)
 	}
 	struct job_ctx x;
 	if (sched_daily_pass(time_now(), &x.r) < 0)
-		return api_error(rs, 503, "unavailable", NULL, "the daily pass failed; see the log");
+		return api_error(rs, 503, "unavailable", NULL,
+		                 "the daily pass failed; see the log");
 	struct req r = *rq;
 	r.idem_key = NULL; /* running it again is harmless and meant */
 	return api_write(&r, rs, "job.daily", "job", job_record_fn, &x);
@@ -327,11 +331,13 @@ int api_clock_put(const struct req *rq, struct resp *rs)
 		return status;
 	int64_t off = json_integer_value(json_object_get(rq->body, "offset_s"));
 	if (off < -3153600000LL || off > 3153600000LL)
-		return api_error(rs, 422, "validation_failed", "offset_s", "offset_s is out of range");
+		return api_error(rs, 422, "validation_failed", "offset_s",
+		                 "offset_s is out of range");
 	time_set_offset(off);
 	log_warn("test clock: offset set to %lld s", (long long)off);
 	api_audit_async(rq, rq->who, "admin.clock", "clock", 0, 200,
-			json_pack("{s:I}", "offset_s", (json_int_t)off));
-	rs->body = json_pack("{s:I, s:o}", "offset_s", (json_int_t)off, "now", api_time(time_now()));
+	                json_pack("{s:I}", "offset_s", (json_int_t)off));
+	rs->body =
+	    json_pack("{s:I, s:o}", "offset_s", (json_int_t)off, "now", api_time(time_now()));
 	return 200;
 }

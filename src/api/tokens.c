@@ -15,10 +15,11 @@
 static json_t *token_json(const struct api_token *t)
 {
 	return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "id", (json_int_t)t->id,
-			 "name", t->name, "role", t->role, "prefix", t->prefix, "created_by",
-			 t->created_by ? json_integer(t->created_by) : json_null(), "created_at",
-			 api_time(t->created_at), "last_used_at", api_time(t->last_used_at),
-			 "expires_at", api_time(t->expires_at), "revoked_at", api_time(t->revoked_at));
+	                 "name", t->name, "role", t->role, "prefix", t->prefix, "created_by",
+	                 t->created_by ? json_integer(t->created_by) : json_null(), "created_at",
+	                 api_time(t->created_at), "last_used_at", api_time(t->last_used_at),
+	                 "expires_at", api_time(t->expires_at), "revoked_at",
+	                 api_time(t->revoked_at));
 }
 
 struct create {
@@ -61,18 +62,19 @@ int api_tokens_create(const struct req *rq, struct resp *rs)
 	const char *role = api_get_str(rq->body, "role");
 	if (core_role_parse(role) == ROLE_NONE)
 		return api_error(rs, 422, "validation_failed", "role",
-				 "role must be one of admin, operator, viewer");
+		                 "role must be one of admin, operator, viewer");
 	int64_t expires = 0, now = time_now();
 	const char *exp = api_get_str(rq->body, "expires_at");
 	if (exp && (!time_parse_rfc3339(exp, &expires) || expires <= now))
-		return api_error(rs, 422, "validation_failed", "expires_at",
-				 "expires_at must be a future RFC 3339 time such as 2027-01-01T00:00:00Z");
+		return api_error(
+		    rs, 422, "validation_failed", "expires_at",
+		    "expires_at must be a future RFC 3339 time such as 2027-01-01T00:00:00Z");
 	struct create c = {
 	    .t = {.name = xstrdup(name),
-		  .role = xstrdup(role),
-		  .created_by = rq->who->kind == PRINCIPAL_USER ? rq->who->id : 0,
-		  .created_at = now,
-		  .expires_at = expires},
+	          .role = xstrdup(role),
+	          .created_by = rq->who->kind == PRINCIPAL_USER ? rq->who->id : 0,
+	          .created_at = now,
+	          .expires_at = expires},
 	    .secret = crypto_token_new(TOKEN_PREFIX),
 	};
 	c.t.prefix = xstrndup(c.secret, SHOWN_PREFIX_LEN);

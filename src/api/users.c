@@ -14,20 +14,20 @@
 json_t *api_user_json(const struct user *u)
 {
 	return json_pack("{s:I, s:s, s:s, s:s, s:b, s:o, s:o}", "id", (json_int_t)u->id, "username",
-			 u->username, "display_name", u->display_name ? u->display_name : "", "role",
-			 u->role, "disabled", u->disabled, "created_at", api_time(u->created_at),
-			 "updated_at", api_time(u->updated_at));
+	                 u->username, "display_name", u->display_name ? u->display_name : "",
+	                 "role", u->role, "disabled", u->disabled, "created_at",
+	                 api_time(u->created_at), "updated_at", api_time(u->updated_at));
 }
 
 int api_check_label(struct resp *rs, const char *field, const char *value, unsigned max,
-		    bool allow_empty)
+                    bool allow_empty)
 {
 	const char *why = core_label_problem(value, max, allow_empty);
 	if (!why)
 		return 0;
 	if (strcmp(why, "is too long") == 0)
 		return api_error(rs, 422, "validation_failed", field,
-				 "%s is too long (%u characters at most)", field, max);
+		                 "%s is too long (%u characters at most)", field, max);
 	return api_error(rs, 422, "validation_failed", field, "%s %s", field, why);
 }
 
@@ -36,7 +36,7 @@ static int check_role(struct resp *rs, const json_t *body)
 	const char *role = api_get_str(body, "role");
 	if (role && core_role_parse(role) == ROLE_NONE)
 		return api_error(rs, 422, "validation_failed", "role",
-				 "role must be one of admin, operator, viewer");
+		                 "role must be one of admin, operator, viewer");
 	return 0;
 }
 
@@ -89,7 +89,7 @@ static int create_fn(struct store_db *db, struct api_write *w)
 	int st = store_user_insert(db, u);
 	if (st == ST_CONFLICT)
 		return api_error(w->rs, 409, "conflict", "username", "the user name %s is taken",
-				 u->username);
+		                 u->username);
 	if (st != ST_OK)
 		return -st;
 	w->target_id = u->id;
@@ -161,7 +161,8 @@ static int patch_fn(struct store_db *db, struct api_write *w)
 	if (st != ST_OK) {
 		user_clear(&before);
 		user_clear(&u);
-		return st == ST_NOT_FOUND ? api_error(w->rs, 404, "not_found", NULL, "no such user") : -st;
+		return st == ST_NOT_FOUND ? api_error(w->rs, 404, "not_found", NULL, "no such user")
+		                          : -st;
 	}
 	json_t *changed = json_array();
 	const char *dn = api_get_str(p->body, "display_name");
@@ -191,8 +192,11 @@ static int patch_fn(struct store_db *db, struct api_write *w)
 	if (keeps < 0) {
 		status = -ST_ERR;
 	} else if (!keeps) {
-		status = api_error(w->rs, 409, "conflict", p->deactivate ? NULL : role ? "role" : "disabled",
-				   "at least one enabled admin must remain");
+		status = api_error(w->rs, 409, "conflict",
+		                   p->deactivate ? NULL
+		                   : role        ? "role"
+		                                 : "disabled",
+		                   "at least one enabled admin must remain");
 	} else {
 		u.updated_at = time_now();
 		st = store_user_update(db, &u);
@@ -231,10 +235,11 @@ int api_users_patch(const struct req *rq, struct resp *rs)
 	int64_t id = api_path_id(rq, 0, rs, &status);
 	if (!id)
 		return status;
-	if ((status = api_check_object(rq->body, spec, "", rs)) || (status = check_role(rs, rq->body)))
+	if ((status = api_check_object(rq->body, spec, "", rs)) ||
+	    (status = check_role(rs, rq->body)))
 		return status;
-	if (json_is_true(json_object_get(rq->body, "disabled")) && rq->who->kind == PRINCIPAL_USER &&
-	    rq->who->id == id)
+	if (json_is_true(json_object_get(rq->body, "disabled")) &&
+	    rq->who->kind == PRINCIPAL_USER && rq->who->id == id)
 		return api_error(rs, 409, "conflict", "disabled", "you cannot deactivate yourself");
 	const char *dn = api_get_str(rq->body, "display_name");
 	if (dn && (status = api_check_label(rs, "display_name", dn, 100, true)))
@@ -244,7 +249,8 @@ int api_users_patch(const struct req *rq, struct resp *rs)
 	if (pw) {
 		const char *why = core_password_problem(pw);
 		if (why)
-			return api_error(rs, 422, "validation_failed", "password", "password %s", why);
+			return api_error(rs, 422, "validation_failed", "password", "password %s",
+			                 why);
 		p.new_hash = crypto_password_hash(pw, api_config()->pbkdf2_iterations);
 	}
 	status = api_write(rq, rs, "user.update", "user", patch_fn, &p);

@@ -39,8 +39,8 @@ const char *core_username_problem(const char *u)
 		return "must be 1 to 64 characters";
 	for (size_t i = 0; i < n; i++) {
 		char c = u[i];
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			  c == '.' || c == '_' || c == '-' || c == '@';
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		          (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' || c == '@';
 		if (!ok)
 			return "may contain only letters, digits and . _ - @";
 	}

@@ -63,7 +63,8 @@ int csv_next(struct csv_reader *r, const char **why)
 		r->line = r->next_line;
 		if (!r->started) {
 			r->started = true;
-			int b0 = rd(r), b1 = b0 == 0xEF ? rd(r) : EOF, b2 = b1 == 0xBB ? rd(r) : EOF;
+			int b0 = rd(r), b1 = b0 == 0xEF ? rd(r) : EOF,
+			    b2 = b1 == 0xBB ? rd(r) : EOF;
 			if (!(b0 == 0xEF && b1 == 0xBB && b2 == 0xBF)) {
 				unrd(r, b2);
 				unrd(r, b1);
@@ -75,7 +76,8 @@ int csv_next(struct csv_reader *r, const char **why)
 			c = rd(r);
 			if (c == EOF) {
 				if (quoted) {
-					*why = "a quoted field is not closed before the end of the file";
+					*why = "a quoted field is not closed before the end of the "
+					       "file";
 					return -1;
 				}
 				if (!any)
@@ -126,8 +128,9 @@ int csv_next(struct csv_reader *r, const char **why)
 			}
 			if (c == '"') {
 				if (len != starts[nf - 1] || after_quote) {
-					*why = "a quote appears inside an unquoted field; quote the "
-					       "field and double the quote";
+					*why =
+					    "a quote appears inside an unquoted field; quote the "
+					    "field and double the quote";
 					skip_line(r);
 					return -1;
 				}
@@ -135,7 +138,8 @@ int csv_next(struct csv_reader *r, const char **why)
 				continue;
 			}
 			if (after_quote) {
-				*why = "text follows a closing quote; a quoted field must end at a comma";
+				*why = "text follows a closing quote; a quoted field must end at a "
+				       "comma";
 				skip_line(r);
 				return -1;
 			}

@@ -37,13 +37,17 @@ int core_store_fail(struct core_err *e, int st)
 }
 
 int core_event(struct store_db *db, int64_t customer_id, int64_t at, const char *kind,
-	       const char *ref_type, int64_t ref_id, json_t *data, struct core_err *e)
+               const char *ref_type, int64_t ref_id, json_t *data, struct core_err *e)
 {
 	/* whatever is worth a timeline entry may change the customer's auto tags */
 	core_customer_dirty(customer_id);
 	char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
-	struct customer_event ev = {.customer_id = customer_id, .at = at, .kind = kind,
-				    .ref_type = ref_type, .ref_id = ref_id, .data = text};
+	struct customer_event ev = {.customer_id = customer_id,
+	                            .at = at,
+	                            .kind = kind,
+	                            .ref_type = ref_type,
+	                            .ref_id = ref_id,
+	                            .data = text};
 	int st = store_event_add(db, &ev);
 	free(text);
 	json_decref(data);
@@ -62,8 +66,8 @@ static bool attr_key_ok(const char *k)
 	if (n < 1 || n > 64)
 		return false;
 	for (; *k; k++)
-		if (!((*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') || (*k >= '0' && *k <= '9') ||
-		      *k == '_'))
+		if (!((*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') ||
+		      (*k >= '0' && *k <= '9') || *k == '_'))
 			return false;
 	return true;
 }
@@ -71,8 +75,7 @@ static bool attr_key_ok(const char *k)
 int core_customer_check(struct customer_patch *p, struct core_err *e)
 {
 	const char *why;
-	if ((p->set & CF_NAME) && p->name &&
-	    (why = core_label_problem(p->name, 100, false)))
+	if ((p->set & CF_NAME) && p->name && (why = core_label_problem(p->name, 100, false)))
 		return core_fail(e, CORE_INVALID, "name", "name %s (100 characters at most)", why);
 	if ((p->set & CF_PHONE) && p->phone) {
 		if ((why = core_phone_normalize(p->phone, p->phone_buf)))
@@ -90,8 +93,8 @@ int core_customer_check(struct customer_patch *p, struct core_err *e)
 		return core_fail(e, CORE_INVALID, "birthday", "birthday %s", why);
 	if ((p->set & CF_STAGE) && core_stage_rank(p->stage) < 0)
 		return core_fail(e, CORE_INVALID, "stage",
-				 "stage must be one of added, observing, interested, converted, "
-				 "sharing, repurchasing");
+		                 "stage must be one of added, observing, interested, converted, "
+		                 "sharing, repurchasing");
 	if ((p->set & CF_CHANNEL) && p->source_channel_id < 0)
 		return core_fail(e, CORE_INVALID, "source_channel_id", "no such channel");
 	if ((p->set & CF_OWNER) && p->owner_user_id < 0)
@@ -104,9 +107,10 @@ int core_customer_check(struct customer_patch *p, struct core_err *e)
 		json_object_foreach((json_t *)p->attrs, k, v)
 		{
 			if (!attr_key_ok(k))
-				return core_fail(e, CORE_INVALID, "attrs",
-						 "attrs keys must be 1 to 64 characters of A-Z, a-z, "
-						 "0-9 and _");
+				return core_fail(
+				    e, CORE_INVALID, "attrs",
+				    "attrs keys must be 1 to 64 characters of A-Z, a-z, "
+				    "0-9 and _");
 		}
 	}
 	return 0;
@@ -149,25 +153,25 @@ static int check_refs(struct store_db *db, const struct customer_patch *p, struc
 
 /* Phone and unionid belong to one live customer at most. */
 static int check_unique(struct store_db *db, const struct customer *c, int64_t self,
-			struct core_err *e)
+                        struct core_err *e)
 {
 	int64_t other;
 	if (c->phone && (other = store_customer_by_phone(db, c->phone)) && other != self) {
 		e->id = other;
 		return core_fail(e, CORE_CONFLICT, "phone", "customer %lld already has this phone",
-				 (long long)other);
+		                 (long long)other);
 	}
 	if (c->unionid && (other = store_customer_by_unionid(db, c->unionid)) && other != self) {
 		e->id = other;
-		return core_fail(e, CORE_CONFLICT, "unionid", "customer %lld already has this unionid",
-				 (long long)other);
+		return core_fail(e, CORE_CONFLICT, "unionid",
+		                 "customer %lld already has this unionid", (long long)other);
 	}
 	return 0;
 }
 
 /* Apply a checked patch to c; the names of changed fields go to changed. */
 static int apply_patch(struct customer *c, const struct customer_patch *p, json_t *changed,
-		       struct core_err *e)
+                       struct core_err *e)
 {
 	struct {
 		unsigned flag;
@@ -217,8 +221,8 @@ static int apply_patch(struct customer *c, const struct customer_patch *p, json_
 		json_decref(next);
 		if (strlen(text) > ATTRS_MAX_BYTES) {
 			free(text);
-			return core_fail(e, CORE_INVALID, "attrs", "attrs may hold %d bytes at most",
-					 ATTRS_MAX_BYTES);
+			return core_fail(e, CORE_INVALID, "attrs",
+			                 "attrs may hold %d bytes at most", ATTRS_MAX_BYTES);
 		}
 		if (!str_eq(c->attrs, text))
 			json_array_append_new(changed, json_string("attrs"));
@@ -227,7 +231,6 @@ static int apply_patch(struct customer *c, const struct customer_patch *p, json_
 	}
 	return 0;
 }
-
 
 int core_customer_load(struct store_db *db, int64_t id, struct customer *out, struct core_err *e)
 {
@@ -239,13 +242,14 @@ int core_customer_load(struct store_db *db, int64_t id, struct customer *out, st
 	customer_clear(out);
 	int64_t into = store_customer_merged_into(db, id);
 	if (into)
-		return core_fail(e, CORE_NOT_FOUND, NULL, "customer %lld was merged into customer %lld",
-				 (long long)id, (long long)into);
+		return core_fail(e, CORE_NOT_FOUND, NULL,
+		                 "customer %lld was merged into customer %lld", (long long)id,
+		                 (long long)into);
 	return core_fail(e, CORE_NOT_FOUND, NULL, "no such customer");
 }
 
 int core_customer_create(struct store_db *db, const struct customer_patch *p, int64_t now,
-			 struct customer *out, struct core_err *e)
+                         struct customer *out, struct core_err *e)
 {
 	memset(out, 0, sizeof *out);
 	out->gender = xstrdup("u");
@@ -264,8 +268,9 @@ int core_customer_create(struct store_db *db, const struct customer_patch *p, in
 	int st = store_customer_insert(db, out);
 	if (st != ST_OK)
 		return core_store_fail(e, st);
-	json_t *data = json_pack("{s:o}", "source_channel_id",
-				 out->source_channel_id ? json_integer(out->source_channel_id) : json_null());
+	json_t *data =
+	    json_pack("{s:o}", "source_channel_id",
+	              out->source_channel_id ? json_integer(out->source_channel_id) : json_null());
 	if (core_event(db, out->id, now, "customer.created", NULL, 0, data, e) < 0 ||
 	    core_coupons_gift_pack(db, out->id, now, e) < 0)
 		return -1;
@@ -273,7 +278,7 @@ int core_customer_create(struct store_db *db, const struct customer_patch *p, in
 }
 
 int core_customer_update(struct store_db *db, int64_t id, const struct customer_patch *p,
-			 int64_t now, struct customer *out, bool *changed_out, struct core_err *e)
+                         int64_t now, struct customer *out, bool *changed_out, struct core_err *e)
 {
 	if (changed_out)
 		*changed_out = false;
@@ -295,7 +300,7 @@ int core_customer_update(struct store_db *db, int64_t id, const struct customer_
 			rc = core_store_fail(e, st);
 		else
 			rc = core_event(db, id, now, "customer.updated", NULL, 0,
-					json_pack("{s:O}", "changed", changed), e);
+			                json_pack("{s:O}", "changed", changed), e);
 	}
 	json_decref(changed);
 	if (rc == 0 && phone_changed)
@@ -321,7 +326,7 @@ static int check_refs(struct store_db *db, const struct customer_patch *p, struc
 }
 
 int core_customer_orders_changed(struct store_db *db, struct customer *c, int64_t now,
-				 struct core_err *e)
+                                 struct core_err *e)
 {
 	int st = store_customer_refresh_figures(db, c->id);
 	struct customer fresh = {0};
@@ -351,7 +356,7 @@ int core_customer_orders_changed(struct store_db *db, struct customer *c, int64_
 }
 
 int core_customer_bind_waiting(struct store_db *db, struct customer *c, int64_t now,
-			       struct core_err *e)
+                               struct core_err *e)
 {
 	int64_t *ids = NULL;
 	size_t n = 0;
@@ -362,7 +367,8 @@ int core_customer_bind_waiting(struct store_db *db, struct customer *c, int64_t 
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct order o = {0};
 		st = store_order_get(db, ids[i], &o);
-		rc = st != ST_OK ? core_store_fail(e, st) : core_order_bind_to(db, &o, c->id, "phone", now, e);
+		rc = st != ST_OK ? core_store_fail(e, st)
+		                 : core_order_bind_to(db, &o, c->id, "phone", now, e);
 		order_clear(&o);
 	}
 	free(ids);
@@ -374,9 +380,11 @@ int core_customer_bind_waiting(struct store_db *db, struct customer *c, int64_t 
 /* Fill what `into` lacks from `from`. */
 static void absorb(struct customer *into, struct customer *from)
 {
-	char **pairs[][2] = {{&into->name, &from->name},	 {&into->email, &from->email},
-			     {&into->birthday, &from->birthday}, {&into->phone, &from->phone},
-			     {&into->unionid, &from->unionid}};
+	char **pairs[][2] = {{&into->name, &from->name},
+	                     {&into->email, &from->email},
+	                     {&into->birthday, &from->birthday},
+	                     {&into->phone, &from->phone},
+	                     {&into->unionid, &from->unionid}};
 	for (size_t i = 0; i < SCRM_ARRAY_LEN(pairs); i++) {
 		if (!*pairs[i][0] && *pairs[i][1]) {
 			*pairs[i][0] = *pairs[i][1];
@@ -409,10 +417,11 @@ static void absorb(struct customer *into, struct customer *from)
 }
 
 int core_customer_merge(struct store_db *db, int64_t into, int64_t from, int64_t now,
-			struct customer *out, struct core_err *e)
+                        struct customer *out, struct core_err *e)
 {
 	if (into == from)
-		return core_fail(e, CORE_INVALID, "from", "a customer cannot be merged into itself");
+		return core_fail(e, CORE_INVALID, "from",
+		                 "a customer cannot be merged into itself");
 	struct customer other = {0};
 	if (core_customer_load(db, into, out, e) < 0) {
 		e->field = "into";
@@ -438,7 +447,7 @@ int core_customer_merge(struct store_db *db, int64_t into, int64_t from, int64_t
 	if (st != ST_OK)
 		return core_store_fail(e, st);
 	if (core_event(db, into, now, "customer.merged", NULL, 0,
-		       json_pack("{s:I}", "from", (json_int_t)from), e) < 0)
+	               json_pack("{s:I}", "from", (json_int_t)from), e) < 0)
 		return -1;
 	return core_customer_orders_changed(db, out, now, e);
 }

@@ -39,14 +39,14 @@ static int unbound_order(struct load *l)
 	char phone[12];
 	demo_gen_unbound(&l->g, o, phone);
 	struct demo_order row = {.platform = demo_platforms[o->platform].name,
-				 .external_id = o->ext,
-				 .buyer_phone = phone[0] ? phone : NULL,
-				 .status = demo_status_names[o->status],
-				 .items = o->items,
-				 .amount_cents = o->amount,
-				 .paid_at = o->paid_at,
-				 .created_at = o->paid_at,
-				 .updated_at = o->updated_at};
+	                         .external_id = o->ext,
+	                         .buyer_phone = phone[0] ? phone : NULL,
+	                         .status = demo_status_names[o->status],
+	                         .items = o->items,
+	                         .amount_cents = o->amount,
+	                         .paid_at = o->paid_at,
+	                         .created_at = o->paid_at,
+	                         .updated_at = o->updated_at};
 	l->sum->orders++;
 	return store_demo_order_insert(l->ld, &row, &o->id);
 }
@@ -56,28 +56,32 @@ static int bound_order(struct load *l, struct demo_ord *o)
 	const struct demo_cust *c = &l->c;
 	const char *platform = demo_platforms[o->platform].name;
 	struct demo_order row = {.platform = platform,
-				 .external_id = o->ext,
-				 .buyer_phone = c->phone,
-				 .status = demo_status_names[o->status],
-				 .items = o->items,
-				 .bound_by = "phone",
-				 .customer_id = c->id,
-				 .amount_cents = o->amount,
-				 .paid_at = o->paid_at,
-				 .bound_at = o->bound_at,
-				 .created_at = o->paid_at,
-				 .updated_at = o->updated_at};
+	                         .external_id = o->ext,
+	                         .buyer_phone = c->phone,
+	                         .status = demo_status_names[o->status],
+	                         .items = o->items,
+	                         .bound_by = "phone",
+	                         .customer_id = c->id,
+	                         .amount_cents = o->amount,
+	                         .paid_at = o->paid_at,
+	                         .bound_at = o->bound_at,
+	                         .created_at = o->paid_at,
+	                         .updated_at = o->updated_at};
 	int rc = store_demo_order_insert(l->ld, &row, &o->id);
 	if (rc != ST_OK)
 		return rc;
 	/* platform and external id are ours: digits and letters, nothing to escape */
 	char data[160];
 	snprintf(data, sizeof data,
-		 "{\"platform\":\"%s\",\"external_id\":\"%s\",\"amount_cents\":%lld,"
-		 "\"by\":\"phone\"}",
-		 platform, o->ext, (long long)o->amount);
-	struct demo_event ev = {.customer_id = c->id, .at = o->bound_at, .kind = "order.bound",
-				.ref_type = "order", .ref_id = o->id, .data = data};
+	         "{\"platform\":\"%s\",\"external_id\":\"%s\",\"amount_cents\":%lld,"
+	         "\"by\":\"phone\"}",
+	         platform, o->ext, (long long)o->amount);
+	struct demo_event ev = {.customer_id = c->id,
+	                        .at = o->bound_at,
+	                        .kind = "order.bound",
+	                        .ref_type = "order",
+	                        .ref_id = o->id,
+	                        .data = data};
 	l->sum->orders++;
 	l->sum->bound_orders++;
 	l->sum->events++;
@@ -103,25 +107,25 @@ static int load_customer(struct load *l, int64_t i)
 				cmask |= (int64_t)1 << q;
 	}
 	struct demo_customer row = {.name = c->name,
-				    .platform_mask = pmask,
-				    .category_mask = cmask,
-				    .phone = c->phone,
-				    .email = c->email[0] ? c->email : NULL,
-				    .unionid = c->unionid,
-				    .gender = demo_gender_names[c->gender],
-				    .birthday = c->birthday[0] ? c->birthday : NULL,
-				    .stage = stage,
-				    .attrs = c->attrs,
-				    .birth_month = c->bm,
-				    .birth_day = c->bd,
-				    .source_channel_id = channel_id,
-				    .owner_user_id = c->owner >= 0 ? l->user_id[c->owner] : 0,
-				    .order_count = c->paid,
-				    .total_spent_cents = c->spent,
-				    .first_order_at = c->first,
-				    .last_order_at = c->last,
-				    .created_at = c->created_at,
-				    .updated_at = c->updated_at};
+	                            .platform_mask = pmask,
+	                            .category_mask = cmask,
+	                            .phone = c->phone,
+	                            .email = c->email[0] ? c->email : NULL,
+	                            .unionid = c->unionid,
+	                            .gender = demo_gender_names[c->gender],
+	                            .birthday = c->birthday[0] ? c->birthday : NULL,
+	                            .stage = stage,
+	                            .attrs = c->attrs,
+	                            .birth_month = c->bm,
+	                            .birth_day = c->bd,
+	                            .source_channel_id = channel_id,
+	                            .owner_user_id = c->owner >= 0 ? l->user_id[c->owner] : 0,
+	                            .order_count = c->paid,
+	                            .total_spent_cents = c->spent,
+	                            .first_order_at = c->first,
+	                            .last_order_at = c->last,
+	                            .created_at = c->created_at,
+	                            .updated_at = c->updated_at};
 	int rc = store_demo_customer_insert(l->ld, &row, &c->id);
 	if (rc != ST_OK)
 		return rc;
@@ -130,8 +134,8 @@ static int load_customer(struct load *l, int64_t i)
 		snprintf(data, sizeof data, "{\"source_channel_id\":%lld}", (long long)channel_id);
 	else
 		snprintf(data, sizeof data, "{\"source_channel_id\":null}");
-	struct demo_event ev = {.customer_id = c->id, .at = c->created_at,
-				.kind = "customer.created", .data = data};
+	struct demo_event ev = {
+	    .customer_id = c->id, .at = c->created_at, .kind = "customer.created", .data = data};
 	if ((rc = store_demo_event_insert(l->ld, &ev)) != ST_OK)
 		return rc;
 	l->sum->events++;
@@ -160,12 +164,12 @@ static int load_customer(struct load *l, int64_t i)
 static int audit(struct load *l, const char *action, int64_t user_id, const char *detail)
 {
 	struct audit_entry e = {.at = time_now(),
-				.actor = "cli",
-				.actor_name = getenv("USER"),
-				.action = action,
-				.target_type = user_id ? "user" : NULL,
-				.target_id = user_id,
-				.detail = detail};
+	                        .actor = "cli",
+	                        .actor_name = getenv("USER"),
+	                        .action = action,
+	                        .target_type = user_id ? "user" : NULL,
+	                        .target_id = user_id,
+	                        .detail = detail};
 	return store_demo_audit(l->ld, &e);
 }
 
@@ -192,12 +196,12 @@ static int load_channels(struct load *l)
 			snprintf(url, sizeof url, "https://work.weixin.qq.com/ca/cawcde%s", code);
 		}
 		struct demo_channel ch = {.name = d->name,
-					  .kind = d->kind,
-					  .code = d->code,
-					  .contact_url = url[0] ? url : NULL,
-					  .units = units,
-					  .cost_cents = units * d->unit_cost_cents,
-					  .created_at = end - (400 - 5 * (int64_t)k) * DAY};
+		                          .kind = d->kind,
+		                          .code = d->code,
+		                          .contact_url = url[0] ? url : NULL,
+		                          .units = units,
+		                          .cost_cents = units * d->unit_cost_cents,
+		                          .created_at = end - (400 - 5 * (int64_t)k) * DAY};
 		int rc = store_demo_channel_put(l->ld, &ch, &l->channel_id[k]);
 		if (rc != ST_OK)
 			return rc;
@@ -237,10 +241,10 @@ static int load_operators(struct load *l)
 			free(pw);
 			int64_t at = l->o->end - (420 - 9 * (int64_t)k) * DAY;
 			struct demo_user u = {.username = name,
-					      .display_name = demo_operators[k].display,
-					      .role = "operator",
-					      .password_hash = hash,
-					      .created_at = at};
+			                      .display_name = demo_operators[k].display,
+			                      .role = "operator",
+			                      .password_hash = hash,
+			                      .created_at = at};
 			int rc = store_demo_user_insert(l->ld, &u, &id);
 			free(hash);
 			char detail[96];
@@ -260,9 +264,9 @@ static int load_tags(struct load *l)
 {
 	for (int t = 0; t < NTAG; t++) {
 		struct demo_tag tag = {.name = demo_tags[t].name,
-				       .group = demo_tags[t].group,
-				       .color = demo_tags[t].color,
-				       .created_at = l->o->end - (380 - 2 * (int64_t)t) * DAY};
+		                       .group = demo_tags[t].group,
+		                       .color = demo_tags[t].color,
+		                       .created_at = l->o->end - (380 - 2 * (int64_t)t) * DAY};
 		int rc = store_demo_tag_put(l->ld, &tag, &l->tag_id[t]);
 		if (rc != ST_OK)
 			return rc;
@@ -289,8 +293,7 @@ static int load_all(struct load *l)
 	const struct demo_opts *o = l->o;
 	int rc;
 	if ((rc = load_channels(l)) != ST_OK || (rc = load_keys(l)) != ST_OK ||
-	    (rc = load_operators(l)) != ST_OK ||
-	    (rc = load_tags(l)) != ST_OK)
+	    (rc = load_operators(l)) != ST_OK || (rc = load_tags(l)) != ST_OK)
 		return rc;
 	int64_t step = o->customers >= 10 ? o->customers / 10 : 1;
 	for (int64_t i = 0; i < o->customers; i++) {
@@ -299,16 +302,16 @@ static int load_all(struct load *l)
 		l->sum->customers++;
 		if (o->progress && (i + 1) % step == 0 && i + 1 < o->customers)
 			fprintf(stderr, "demo-data: %3d%% (%lld customers, %lld orders) %.1f s\n",
-				(int)((i + 1) * 100 / o->customers), (long long)(i + 1),
-				(long long)l->sum->orders, elapsed(l));
+			        (int)((i + 1) * 100 / o->customers), (long long)(i + 1),
+			        (long long)l->sum->orders, elapsed(l));
 	}
 	char detail[160], day[TIME_RFC3339_LEN];
 	time_fmt_rfc3339(o->end, day);
 	day[10] = '\0';
 	snprintf(detail, sizeof detail,
-		 "{\"customers\":%lld,\"orders\":%lld,\"seed\":%llu,\"end\":\"%s\"}",
-		 (long long)l->sum->customers, (long long)l->sum->orders,
-		 (unsigned long long)o->seed, day);
+	         "{\"customers\":%lld,\"orders\":%lld,\"seed\":%llu,\"end\":\"%s\"}",
+	         (long long)l->sum->customers, (long long)l->sum->orders,
+	         (unsigned long long)o->seed, day);
 	return audit(l, "demo_data.load", 0, detail);
 }
 

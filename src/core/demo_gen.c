@@ -229,8 +229,8 @@ static void unionid_of(struct demo_gen *g, uint64_t idx, char out[29])
 static void pick_name(struct demo_gen *g, struct demo_cust *c)
 {
 	const char *const *given = c->gender == 0   ? demo_given_f
-				   : c->gender == 1 ? demo_given_m
-						    : NULL;
+	                           : c->gender == 1 ? demo_given_m
+	                                            : NULL;
 	size_t ngiven = c->gender == 0 ? DEMO_NGIVEN_F : DEMO_NGIVEN_M;
 	unsigned sw[DEMO_NSURNAMES];
 	for (size_t i = 0; i < DEMO_NSURNAMES; i++)
@@ -247,7 +247,7 @@ static void pick_name(struct demo_gen *g, struct demo_cust *c)
 			nl = f ? DEMO_NGIVEN_F : DEMO_NGIVEN_M;
 		}
 		n += snprintf(c->name + n, sizeof c->name - (size_t)n, "%s",
-			      list[rng_below(&g->r, nl)]);
+		              list[rng_below(&g->r, nl)]);
 	}
 }
 
@@ -273,9 +273,11 @@ static void pick_email(struct demo_gen *g, struct demo_cust *c)
 	}
 	local[n] = '\0';
 	static const char *const domains[] = {"qq.com", "163.com", "126.com", "foxmail.com",
-					      "gmail.com"};
-	const char *dom = kind < 55 ? domains[0] : kind < 80 ? domains[1] : kind < 90 ? domains[2]
-						       : domains[3 + rng_below(&g->r, 2)];
+	                                      "gmail.com"};
+	const char *dom = kind < 55   ? domains[0]
+	                  : kind < 80 ? domains[1]
+	                  : kind < 90 ? domains[2]
+	                              : domains[3 + rng_below(&g->r, 2)];
 	snprintf(c->email, sizeof c->email, "%s@%s", local, dom);
 }
 
@@ -327,7 +329,7 @@ static void pick_attrs(struct demo_gen *g, struct demo_cust *c)
 	} else {
 		int shoe = (c->gender == 1 ? 40 : 35) + (int)rng_below(&g->r, 5);
 		snprintf(c->attrs, sizeof c->attrs, "{\"size\":\"%s\",\"shoe_size\":%d}", size,
-			 shoe);
+		         shoe);
 	}
 }
 
@@ -410,7 +412,7 @@ static void make_external_id(struct demo_gen *g, int platform, char out[24])
 {
 	g->ext_next[platform] += 1 + rng_below(&g->r, 2000000000u);
 	snprintf(out, 24, "%s%llu", demo_platforms[platform].ext_prefix,
-		 (unsigned long long)g->ext_next[platform]);
+	         (unsigned long long)g->ext_next[platform]);
 }
 
 /* Items, amount and status of one order; cat_w is the buyer's category mix. */
@@ -425,8 +427,8 @@ static void fill_order(struct demo_gen *g, struct demo_ord *o, const unsigned *c
 			pw[k] = demo_catalogue[k].cat == cat ? demo_catalogue[k].weight : 0;
 		int p = rng_weighted(&g->r, pw, (int)SCRM_ARRAY_LEN(pw));
 		int q = cat == CAT_GIFT
-			    ? (rng_pm(&g->r, 900) ? 1 : 2)
-			    : rng_weighted(&g->r, (const unsigned[]){750, 180, 70}, 3) + 1;
+		            ? (rng_pm(&g->r, 900) ? 1 : 2)
+		            : rng_weighted(&g->r, (const unsigned[]){750, 180, 70}, 3) + 1;
 		int j = 0;
 		while (j < nl && prod[j] != p)
 			j++;
@@ -445,10 +447,10 @@ static void fill_order(struct demo_gen *g, struct demo_ord *o, const unsigned *c
 		/* catalogue strings hold no quotes or backslashes: no escaping needed */
 		const struct demo_product *pr = &demo_catalogue[prod[j]];
 		n += snprintf(o->items + n, ITEMS_MAX - (size_t)n,
-			      "%s{\"sku\":\"%s\",\"name\":\"%s\",\"category\":\"%s\","
-			      "\"quantity\":%d,\"price_cents\":%d}",
-			      j ? "," : "", pr->sku, pr->name, demo_cat_names[pr->cat], qty[j],
-			      pr->price_cents);
+		              "%s{\"sku\":\"%s\",\"name\":\"%s\",\"category\":\"%s\","
+		              "\"quantity\":%d,\"price_cents\":%d}",
+		              j ? "," : "", pr->sku, pr->name, demo_cat_names[pr->cat], qty[j],
+		              pr->price_cents);
 		sum += (int64_t)qty[j] * pr->price_cents;
 		o->qty[pr->cat] += qty[j];
 	}
@@ -498,13 +500,13 @@ static void make_orders(struct demo_gen *g, struct demo_cust *c)
 		fd = (int)rng_below(&g->r, (uint64_t)(cd > 21 ? cd - 20 : 1));
 	} else {
 		fd = rng_pm(&g->r, 500) ? cd + (int)rng_below(&g->r, 21)
-					: (int)rng_below(&g->r, (uint64_t)cd + 1);
+		                        : (int)rng_below(&g->r, (uint64_t)cd + 1);
 	}
 	fd = fd < 0 ? 0 : fd > WINDOW_DAYS - 1 ? WINDOW_DAYS - 1 : fd;
 	int ld = fd;
 	if (c->n > 1)
 		ld = rng_pm(&g->r, 650) ? WINDOW_DAYS - 1
-					: fd + (int)rng_below(&g->r, (uint64_t)(WINDOW_DAYS - fd));
+		                        : fd + (int)rng_below(&g->r, (uint64_t)(WINDOW_DAYS - fd));
 	for (int k = 0; k < c->n; k++) {
 		struct demo_ord *o = &c->ord[k];
 		int day;
@@ -622,8 +624,8 @@ void demo_gen_unbound(struct demo_gen *g, struct demo_ord *o, char phone[12])
 	if (rng_pm(&g->r, 880)) {
 		/* a few non-members buy again and again */
 		uint64_t n = (uint64_t)g->customers;
-		uint64_t j = rng_pm(&g->r, 550) ? rng_below(&g->r, n)
-						: rng_below(&g->r, n / 10 + 1);
+		uint64_t j =
+		    rng_pm(&g->r, 550) ? rng_below(&g->r, n) : rng_below(&g->r, n / 10 + 1);
 		phone_of(g, (uint32_t)(n + j), phone);
 	}
 }

@@ -14,7 +14,7 @@
 
 /* A fault in item i: the message starts with the field's path. */
 static int item_fail(struct core_err *e, const char *prefix, size_t i, const char *key,
-		     const char *rest)
+                     const char *rest)
 {
 	snprintf(e->path, sizeof e->path, "%s[%zu]%s%s", prefix, i, key ? "." : "", key ? key : "");
 	return core_fail(e, CORE_INVALID, e->path, "%s %s", e->path, rest);
@@ -26,7 +26,7 @@ int core_order_items(const json_t *items, const char *prefix, char **out, struct
 		return core_fail(e, CORE_INVALID, prefix, "%s must be an array", prefix);
 	if (json_array_size(items) > ITEMS_MAX)
 		return core_fail(e, CORE_INVALID, prefix, "%s may hold %d items at most", prefix,
-				 ITEMS_MAX);
+		                 ITEMS_MAX);
 	json_t *clean = json_array();
 	size_t i;
 	json_t *it;
@@ -48,8 +48,8 @@ int core_order_items(const json_t *items, const char *prefix, char **out, struct
 				known = known || strcmp(k, strs[s]) == 0;
 			if (!known) {
 				rc = item_fail(e, prefix, i, k,
-					       "is not a field of an item; allowed: sku, name, "
-					       "category, quantity, price_cents");
+				               "is not a field of an item; allowed: sku, name, "
+				               "category, quantity, price_cents");
 				goto bad;
 			}
 		}
@@ -71,17 +71,20 @@ int core_order_items(const json_t *items, const char *prefix, char **out, struct
 			rc = item_fail(e, prefix, i, "sku", "or name is needed for every item");
 			goto bad;
 		}
-		json_t *q = json_object_get(it, "quantity"), *pc = json_object_get(it, "price_cents");
+		json_t *q = json_object_get(it, "quantity"),
+		       *pc = json_object_get(it, "price_cents");
 		if (q && (!json_is_integer(q) || json_integer_value(q) < 1 ||
-			  json_integer_value(q) > 1000000)) {
+		          json_integer_value(q) > 1000000)) {
 			json_decref(o);
-			rc = item_fail(e, prefix, i, "quantity", "must be a whole number from 1 to 1000000");
+			rc = item_fail(e, prefix, i, "quantity",
+			               "must be a whole number from 1 to 1000000");
 			goto bad;
 		}
 		if (!pc || !json_is_integer(pc) || json_integer_value(pc) < 0 ||
 		    json_integer_value(pc) > 100000000000LL) {
 			json_decref(o);
-			rc = item_fail(e, prefix, i, "price_cents", "must be a whole number of cents, 0 or more");
+			rc = item_fail(e, prefix, i, "price_cents",
+			               "must be a whole number of cents, 0 or more");
 			goto bad;
 		}
 		json_object_set_new(o, "quantity", json_integer(q ? json_integer_value(q) : 1));
@@ -113,14 +116,14 @@ static int live_customer(struct store_db *db, int64_t id, struct core_err *e)
 static int bound_event(struct store_db *db, const struct order *o, int64_t now, struct core_err *e)
 {
 	return core_event(db, o->customer_id, now, "order.bound", "order", o->id,
-			  json_pack("{s:s, s:s, s:I, s:s}", "platform", o->platform, "external_id",
-				    o->external_id, "amount_cents", (json_int_t)o->amount_cents, "by",
-				    o->bound_by),
-			  e);
+	                  json_pack("{s:s, s:s, s:I, s:s}", "platform", o->platform, "external_id",
+	                            o->external_id, "amount_cents", (json_int_t)o->amount_cents,
+	                            "by", o->bound_by),
+	                  e);
 }
 
 int core_order_bind_to(struct store_db *db, struct order *o, int64_t customer_id, const char *by,
-		       int64_t now, struct core_err *e)
+                       int64_t now, struct core_err *e)
 {
 	o->customer_id = customer_id;
 	o->bound_at = now;
@@ -138,7 +141,7 @@ int core_order_bind_to(struct store_db *db, struct order *o, int64_t customer_id
 /* Figures and stage of the customer an order belongs to. An erased customer's
  * figures stay right for the books, and nothing else is written about them. */
 static int refresh_customer(struct store_db *db, int64_t customer_id, int64_t now,
-			    struct core_err *e)
+                            struct core_err *e)
 {
 	struct customer c = {0};
 	int st = store_customer_get(db, customer_id, &c);
@@ -146,7 +149,9 @@ static int refresh_customer(struct store_db *db, int64_t customer_id, int64_t no
 	if (st != ST_OK)
 		rc = core_store_fail(e, st);
 	else if (c.erased_at)
-		rc = (st = store_customer_refresh_figures(db, customer_id)) == ST_OK ? 0 : core_store_fail(e, st);
+		rc = (st = store_customer_refresh_figures(db, customer_id)) == ST_OK
+		         ? 0
+		         : core_store_fail(e, st);
 	else
 		rc = core_customer_orders_changed(db, &c, now, e);
 	customer_clear(&c);
@@ -168,10 +173,11 @@ static void set_str(char **slot, const char *v)
 }
 
 static int create(struct store_db *db, const struct order_in *in, int64_t now, struct order *o,
-		  struct core_err *e)
+                  struct core_err *e)
 {
 	if (!(in->set & OF_AMOUNT))
-		return core_fail(e, CORE_INVALID, "amount_cents", "amount_cents is required for a new order");
+		return core_fail(e, CORE_INVALID, "amount_cents",
+		                 "amount_cents is required for a new order");
 	if (!(in->set & OF_PAID_AT))
 		return core_fail(e, CORE_INVALID, "paid_at", "paid_at is required for a new order");
 	memset(o, 0, sizeof *o);
@@ -212,7 +218,7 @@ static bool same(const char *a, const char *b)
 }
 
 static int update(struct store_db *db, const struct order_in *in, int64_t now, struct order *o,
-		  enum upsert_result *res, struct core_err *e)
+                  enum upsert_result *res, struct core_err *e)
 {
 	int64_t was_bound = o->customer_id;
 	char *old_status = xstrdup(o->status);
@@ -245,7 +251,8 @@ static int update(struct store_db *db, const struct order_in *in, int64_t now, s
 		if (o->customer_id && o->customer_id != in->customer_id) {
 			e->id = o->customer_id;
 			rc = core_fail(e, CORE_CONFLICT, "customer_id",
-				       "the order is bound to customer %lld", (long long)o->customer_id);
+			               "the order is bound to customer %lld",
+			               (long long)o->customer_id);
 		} else if (!o->customer_id && (rc = live_customer(db, in->customer_id, e)) == 0) {
 			bind_to = in->customer_id;
 			bind_by = "customer_id";
@@ -270,10 +277,10 @@ static int update(struct store_db *db, const struct order_in *in, int64_t now, s
 			char kind[32];
 			snprintf(kind, sizeof kind, "order.%s", o->status);
 			rc = core_event(db, o->customer_id, now, kind, "order", o->id,
-					json_pack("{s:s, s:s, s:I}", "platform", o->platform,
-						  "external_id", o->external_id, "amount_cents",
-						  (json_int_t)o->amount_cents),
-					e);
+			                json_pack("{s:s, s:s, s:I}", "platform", o->platform,
+			                          "external_id", o->external_id, "amount_cents",
+			                          (json_int_t)o->amount_cents),
+			                e);
 		}
 		if (rc == 0 && o->customer_id)
 			rc = refresh_customer(db, o->customer_id, now, e);
@@ -284,7 +291,7 @@ static int update(struct store_db *db, const struct order_in *in, int64_t now, s
 }
 
 int core_order_upsert(struct store_db *db, const struct order_in *in, int64_t now,
-		      struct order *out, enum upsert_result *res, struct core_err *e)
+                      struct order *out, enum upsert_result *res, struct core_err *e)
 {
 	memset(out, 0, sizeof *out);
 	int st = store_order_by_key(db, in->platform, in->external_id, out);
@@ -298,14 +305,15 @@ int core_order_upsert(struct store_db *db, const struct order_in *in, int64_t no
 }
 
 int core_order_bind(struct store_db *db, int64_t customer_id, const char *platform,
-		    const char *external_id, const char *phone, int64_t now, struct order *out,
-		    bool *changed, struct core_err *e)
+                    const char *external_id, const char *phone, int64_t now, struct order *out,
+                    bool *changed, struct core_err *e)
 {
 	*changed = false;
 	memset(out, 0, sizeof *out);
 	int st = store_order_by_key(db, platform, external_id, out);
 	if (st == ST_NOT_FOUND)
-		return core_fail(e, CORE_NOT_FOUND, "external_id", "no %s order %s", platform, external_id);
+		return core_fail(e, CORE_NOT_FOUND, "external_id", "no %s order %s", platform,
+		                 external_id);
 	if (st != ST_OK)
 		return core_store_fail(e, st);
 	struct customer c = {0};
@@ -316,15 +324,16 @@ int core_order_bind(struct store_db *db, int64_t customer_id, const char *platfo
 	int rc = 0;
 	if (!out->buyer_phone)
 		rc = core_fail(e, CORE_INVALID, "phone",
-			       "the order carries no buyer phone to check; bind it by sending "
-			       "customer_id with the order instead");
+		               "the order carries no buyer phone to check; bind it by sending "
+		               "customer_id with the order instead");
 	else if (!same(out->buyer_phone, phone))
 		rc = core_fail(e, CORE_INVALID, "phone",
-			       "phone does not match the phone the order was bought with");
+		               "phone does not match the phone the order was bought with");
 	else if (out->customer_id && out->customer_id != customer_id) {
 		e->id = out->customer_id;
-		rc = core_fail(e, CORE_CONFLICT, NULL, "the order is bound to another customer (%lld)",
-			       (long long)out->customer_id);
+		rc = core_fail(e, CORE_CONFLICT, NULL,
+		               "the order is bound to another customer (%lld)",
+		               (long long)out->customer_id);
 	}
 	if (rc == 0 && out->customer_id != customer_id) {
 		*changed = true;
@@ -336,8 +345,8 @@ int core_order_bind(struct store_db *db, int64_t customer_id, const char *platfo
 			c.updated_at = now;
 			st = store_customer_update(db, &c);
 			rc = st != ST_OK ? core_store_fail(e, st)
-					 : core_event(db, c.id, now, "customer.updated", NULL, 0,
-						      json_pack("{s:[s]}", "changed", "phone"), e);
+			                 : core_event(db, c.id, now, "customer.updated", NULL, 0,
+			                              json_pack("{s:[s]}", "changed", "phone"), e);
 			if (rc == 0)
 				rc = core_customer_bind_waiting(db, &c, now, e);
 		}

@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *const core_stages[6] = {"added",	 "observing", "interested",
-				    "converted", "sharing",   "repurchasing"};
+const char *const core_stages[6] = {"added",     "observing", "interested",
+                                    "converted", "sharing",   "repurchasing"};
 
 const char *core_phone_normalize(const char *in, char out[CORE_PHONE_MAX])
 {
@@ -114,10 +114,12 @@ const char *core_platform_problem(const char *s)
 {
 	size_t n = strlen(s);
 	if (n < 1 || n > 32)
-		return "must be 1 to 32 characters of a-z, 0-9 and _ (tmall, douyin, jd, wechat ...)";
+		return "must be 1 to 32 characters of a-z, 0-9 and _ (tmall, douyin, jd, wechat "
+		       "...)";
 	for (const char *p = s; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
-			return "must be 1 to 32 characters of a-z, 0-9 and _ (tmall, douyin, jd, wechat ...)";
+			return "must be 1 to 32 characters of a-z, 0-9 and _ (tmall, douyin, jd, "
+			       "wechat ...)";
 	return NULL;
 }
 
@@ -152,7 +154,7 @@ bool core_gender_valid(const char *s)
 bool core_order_status_valid(const char *s)
 {
 	return s && (strcmp(s, "paid") == 0 || strcmp(s, "refunded") == 0 ||
-		     strcmp(s, "cancelled") == 0);
+	             strcmp(s, "cancelled") == 0);
 }
 
 int core_stage_rank(const char *s)

@@ -13,8 +13,21 @@
 #include <string.h>
 
 enum ftype {
-	F_NUM, F_ID, F_DAYS_TS, F_DAYS_DAY, F_BMONTH, F_BDAYS, F_STAGE, F_TIER,
-	F_TAG, F_PLATFORM, F_CATEGORY, F_GENDER, F_GROUP, F_COUPON_EXP, F_ATTR,
+	F_NUM,
+	F_ID,
+	F_DAYS_TS,
+	F_DAYS_DAY,
+	F_BMONTH,
+	F_BDAYS,
+	F_STAGE,
+	F_TIER,
+	F_TAG,
+	F_PLATFORM,
+	F_CATEGORY,
+	F_GENDER,
+	F_GROUP,
+	F_COUPON_EXP,
+	F_ATTR,
 };
 
 struct fdef {
@@ -47,11 +60,28 @@ static const struct fdef fields[] = {
 };
 
 const char *const rules_fields[] = {
-    "order_count", "total_spent_cents", "points_balance", "wallet_balance_cents",
-    "days_since_last_order", "days_since_first_order", "days_since_created",
-    "days_since_last_checkin", "birthday_month", "birthday_in_days", "stage", "tier", "tag",
-    "source_channel_id", "owner_user_id", "platform", "category", "gender", "group_id",
-    "coupon_expiring_in_days", "attrs.<key>", NULL,
+    "order_count",
+    "total_spent_cents",
+    "points_balance",
+    "wallet_balance_cents",
+    "days_since_last_order",
+    "days_since_first_order",
+    "days_since_created",
+    "days_since_last_checkin",
+    "birthday_month",
+    "birthday_in_days",
+    "stage",
+    "tier",
+    "tag",
+    "source_channel_id",
+    "owner_user_id",
+    "platform",
+    "category",
+    "gender",
+    "group_id",
+    "coupon_expiring_in_days",
+    "attrs.<key>",
+    NULL,
 };
 
 /* The operators each kind of field takes. */
@@ -194,8 +224,19 @@ static void sql(struct ctx *x, const char *s)
 
 /* Values --------------------------------------------------------------------------- */
 
-enum vkind { V_INT, V_ID, V_DAYS, V_MONTH, V_BDAYS, V_STAGE, V_NAME_OR_ID, V_PLATFORM,
-	     V_CATEGORY, V_GENDER, V_SCALAR };
+enum vkind {
+	V_INT,
+	V_ID,
+	V_DAYS,
+	V_MONTH,
+	V_BDAYS,
+	V_STAGE,
+	V_NAME_OR_ID,
+	V_PLATFORM,
+	V_CATEGORY,
+	V_GENDER,
+	V_SCALAR
+};
 
 /* Check one value; 0 or -1 naming path. */
 static int check_value(struct ctx *x, const json_t *v, enum vkind k, const char *path)
@@ -226,11 +267,14 @@ static int check_value(struct ctx *x, const json_t *v, enum vkind k, const char 
 	case V_STAGE:
 		if (json_is_string(v) && core_stage_rank(json_string_value(v)) >= 0)
 			return 0;
-		return fail(x, path, "%s must be one of added, observing, interested, converted, "
-				     "sharing, repurchasing", path);
+		return fail(x, path,
+		            "%s must be one of added, observing, interested, converted, "
+		            "sharing, repurchasing",
+		            path);
 	case V_NAME_OR_ID:
 		if ((json_is_integer(v) && i > 0) ||
-		    (json_is_string(v) && json_string_length(v) >= 1 && json_string_length(v) <= 200 &&
+		    (json_is_string(v) && json_string_length(v) >= 1 &&
+		     json_string_length(v) <= 200 &&
 		     strlen(json_string_value(v)) == json_string_length(v)))
 			return 0;
 		return fail(x, path, "%s must be a name or a positive id", path);
@@ -239,7 +283,8 @@ static int check_value(struct ctx *x, const json_t *v, enum vkind k, const char 
 			return 0;
 		return fail(x, path, "%s must be a platform name such as tmall", path);
 	case V_CATEGORY:
-		if (json_is_string(v) && json_string_length(v) >= 1 && json_string_length(v) <= 64 &&
+		if (json_is_string(v) && json_string_length(v) >= 1 &&
+		    json_string_length(v) <= 64 &&
 		    strlen(json_string_value(v)) == json_string_length(v))
 			return 0;
 		return fail(x, path, "%s must be a category name", path);
@@ -283,7 +328,8 @@ static int check_range(struct ctx *x, const json_t *v, enum vkind k, const char 
 			return -1;
 	}
 	json_t *lo = json_array_get(v, 0), *hi = json_array_get(v, 1);
-	if (json_is_number(lo) && json_is_number(hi) && json_number_value(lo) > json_number_value(hi))
+	if (json_is_number(lo) && json_is_number(hi) &&
+	    json_number_value(lo) > json_number_value(hi))
 		return fail(x, path, "%s: low must not be above high", path);
 	return 0;
 }
@@ -459,8 +505,9 @@ static void birthdays(struct ctx *x, int64_t lo, int64_t hi)
 static void coupon_window(struct ctx *x, int64_t from_day, int64_t to_day)
 {
 	x->out->time_based = true;
-	sql(x, "EXISTS (SELECT 1 FROM coupons cp WHERE cp.customer_id = c.id AND cp.status = 'active'"
-	       " AND cp.expires_at >= ");
+	sql(x,
+	    "EXISTS (SELECT 1 FROM coupons cp WHERE cp.customer_id = c.id AND cp.status = 'active'"
+	    " AND cp.expires_at >= ");
 	p_int(x, x->now);
 	if (from_day > 0) {
 		sql(x, " AND cp.expires_at >= ");
@@ -483,10 +530,12 @@ static void stages(struct ctx *x, const char *op, const json_t *v)
 		bool in = false;
 		if (c >= 2) {
 			int r = core_stage_rank(json_string_value(v));
-			in = (c == 2 && s > r) || (c == 3 && s >= r) || (c == 4 && s < r) || (c == 5 && s <= r);
+			in = (c == 2 && s > r) || (c == 3 && s >= r) || (c == 4 && s < r) ||
+			     (c == 5 && s <= r);
 		} else {
 			for (size_t i = 0; i < json_array_size(list); i++)
-				in = in || core_stage_rank(json_string_value(json_array_get(list, i))) == s;
+				in = in || core_stage_rank(
+				               json_string_value(json_array_get(list, i))) == s;
 			in = negated(op) ? !in : in;
 		}
 		if (in)
@@ -516,7 +565,9 @@ static int leaf(struct ctx *x, const json_t *n, const char *path)
 		if (!ok) {
 			snprintf(dotted, sizeof dotted, ".%.70s", k);
 			path_join(p, path, dotted);
-			return fail(x, p, "unknown key '%s'; a condition is {\"field\", \"op\", \"value\"}", k);
+			return fail(
+			    x, p, "unknown key '%s'; a condition is {\"field\", \"op\", \"value\"}",
+			    k);
 		}
 	}
 	const char *field = json_string_value(json_object_get(n, "field"));
@@ -524,12 +575,14 @@ static int leaf(struct ctx *x, const json_t *n, const char *path)
 	const json_t *value = json_object_get(n, "value");
 	path_join(p, path, ".field");
 	if (!field)
-		return fail(x, p, "%s is required: one of order_count, total_spent_cents, points_balance, "
-				  "wallet_balance_cents, days_since_last_order, days_since_first_order, "
-				  "days_since_created, days_since_last_checkin, birthday_month, "
-				  "birthday_in_days, stage, tier, tag, source_channel_id, owner_user_id, "
-				  "platform, category, gender, group_id, coupon_expiring_in_days, attrs.<key>",
-			    p);
+		return fail(
+		    x, p,
+		    "%s is required: one of order_count, total_spent_cents, points_balance, "
+		    "wallet_balance_cents, days_since_last_order, days_since_first_order, "
+		    "days_since_created, days_since_last_checkin, birthday_month, "
+		    "birthday_in_days, stage, tier, tag, source_channel_id, owner_user_id, "
+		    "platform, category, gender, group_id, coupon_expiring_in_days, attrs.<key>",
+		    p);
 	struct fdef attr = {field, F_ATTR, NULL};
 	const struct fdef *f = NULL;
 	for (size_t i = 0; i < SCRM_ARRAY_LEN(fields); i++)
@@ -540,20 +593,24 @@ static int leaf(struct ctx *x, const json_t *n, const char *path)
 		size_t kl = strlen(key);
 		bool ok = kl >= 1 && kl <= 64;
 		for (const char *c = key; *c && ok; c++)
-			ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-			     *c == '_';
+			ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			     (*c >= '0' && *c <= '9') || *c == '_';
 		if (!ok)
-			return fail(x, p, "%s: an attrs key is 1 to 64 characters of A-Z, a-z, 0-9 and _", p);
+			return fail(x, p,
+			            "%s: an attrs key is 1 to 64 characters of A-Z, a-z, 0-9 and _",
+			            p);
 		f = &attr;
 	}
 	if (!f)
-		return fail(x, p, "unknown field '%s'; fields: order_count, total_spent_cents, "
-				  "points_balance, wallet_balance_cents, days_since_last_order, "
-				  "days_since_first_order, days_since_created, days_since_last_checkin, "
-				  "birthday_month, birthday_in_days, stage, tier, tag, source_channel_id, "
-				  "owner_user_id, platform, category, gender, group_id, "
-				  "coupon_expiring_in_days, attrs.<key>",
-			    field);
+		return fail(
+		    x, p,
+		    "unknown field '%s'; fields: order_count, total_spent_cents, "
+		    "points_balance, wallet_balance_cents, days_since_last_order, "
+		    "days_since_first_order, days_since_created, days_since_last_checkin, "
+		    "birthday_month, birthday_in_days, stage, tier, tag, source_channel_id, "
+		    "owner_user_id, platform, category, gender, group_id, "
+		    "coupon_expiring_in_days, attrs.<key>",
+		    field);
 	path_join(p, path, ".op");
 	const char *ops = ops_of(f->type);
 	bool op_ok = false;
@@ -578,15 +635,19 @@ static int leaf(struct ctx *x, const json_t *n, const char *path)
 		return fail(x, p, "%s is required", p);
 	}
 	static const enum vkind kinds[] = {
-	    [F_NUM] = V_INT, [F_ID] = V_ID, [F_DAYS_TS] = V_DAYS, [F_DAYS_DAY] = V_DAYS,
-	    [F_BMONTH] = V_MONTH, [F_BDAYS] = V_BDAYS, [F_STAGE] = V_STAGE, [F_TIER] = V_NAME_OR_ID,
-	    [F_TAG] = V_NAME_OR_ID, [F_PLATFORM] = V_PLATFORM, [F_CATEGORY] = V_CATEGORY,
-	    [F_GENDER] = V_GENDER, [F_GROUP] = V_ID, [F_COUPON_EXP] = V_DAYS, [F_ATTR] = V_SCALAR,
+	    [F_NUM] = V_INT,           [F_ID] = V_ID,
+	    [F_DAYS_TS] = V_DAYS,      [F_DAYS_DAY] = V_DAYS,
+	    [F_BMONTH] = V_MONTH,      [F_BDAYS] = V_BDAYS,
+	    [F_STAGE] = V_STAGE,       [F_TIER] = V_NAME_OR_ID,
+	    [F_TAG] = V_NAME_OR_ID,    [F_PLATFORM] = V_PLATFORM,
+	    [F_CATEGORY] = V_CATEGORY, [F_GENDER] = V_GENDER,
+	    [F_GROUP] = V_ID,          [F_COUPON_EXP] = V_DAYS,
+	    [F_ATTR] = V_SCALAR,
 	};
 	enum vkind vk = kinds[f->type];
 	if (!exists && (between ? check_range(x, value, vk, p)
-			: list	? check_list(x, value, vk, p)
-				: check_value(x, value, vk, p)) < 0)
+	                : list  ? check_list(x, value, vk, p)
+	                        : check_value(x, value, vk, p)) < 0)
 		return -1;
 	bool want = !exists || !value || json_is_true(value);
 
@@ -676,18 +737,20 @@ static int leaf(struct ctx *x, const json_t *n, const char *path)
 		if (negated(op))
 			sql(x, "NOT ");
 		vl = as_list(op, value);
-		ids_or_names(x, vl, "EXISTS (SELECT 1 FROM customer_tags ct WHERE ct.customer_id = c.id"
-				    " AND ct.tag_id IN (SELECT id FROM tags WHERE");
+		ids_or_names(x, vl,
+		             "EXISTS (SELECT 1 FROM customer_tags ct WHERE ct.customer_id = c.id"
+		             " AND ct.tag_id IN (SELECT id FROM tags WHERE");
 		sql(x, ")");
 		json_decref(vl);
 		break;
 	case F_PLATFORM:
 	case F_CATEGORY:
 		vl = as_list(op, value);
-		snprintf(expr, sizeof expr, "(%s & (SELECT coalesce(sum(1 << bit), 0) FROM purchase_keys"
-					    " WHERE kind = '%s' AND name",
-			 f->type == F_PLATFORM ? "c.platform_mask" : "c.category_mask",
-			 f->type == F_PLATFORM ? "platform" : "category");
+		snprintf(expr, sizeof expr,
+		         "(%s & (SELECT coalesce(sum(1 << bit), 0) FROM purchase_keys"
+		         " WHERE kind = '%s' AND name",
+		         f->type == F_PLATFORM ? "c.platform_mask" : "c.category_mask",
+		         f->type == F_PLATFORM ? "platform" : "category");
 		sql(x, expr);
 		in_list(x, "", vl, true);
 		sql(x, negated(op) ? ")) = 0" : ")) != 0");
@@ -758,16 +821,20 @@ static int leaf(struct ctx *x, const json_t *n, const char *path)
 static int node(struct ctx *x, const json_t *n, const char *path, int depth)
 {
 	if (depth > RULES_MAX_DEPTH)
-		return fail(x, path, "%s: rules nest %d levels deep at most", path, RULES_MAX_DEPTH);
+		return fail(x, path, "%s: rules nest %d levels deep at most", path,
+		            RULES_MAX_DEPTH);
 	if (++x->nodes > RULES_MAX_NODES)
-		return fail(x, path, "%s: a rule holds %d conditions at most", path, RULES_MAX_NODES);
+		return fail(x, path, "%s: a rule holds %d conditions at most", path,
+		            RULES_MAX_NODES);
 	if (x->out->nparams > RULES_MAX_PARAMS)
 		return fail(x, path, "%s: the rule is too large", path);
 	if (!json_is_object(n))
-		return fail(x, path, "%s must be an object: {\"all\": [...]}, {\"any\": [...]}, "
-				     "{\"not\": {...}} or {\"field\", \"op\", \"value\"}", path);
+		return fail(x, path,
+		            "%s must be an object: {\"all\": [...]}, {\"any\": [...]}, "
+		            "{\"not\": {...}} or {\"field\", \"op\", \"value\"}",
+		            path);
 	const json_t *all = json_object_get(n, "all"), *any = json_object_get(n, "any"),
-		     *not = json_object_get(n, "not");
+	             *not = json_object_get(n, "not");
 	char p[PATH_LEN];
 	if (all || any) {
 		if (json_object_size(n) != 1)
@@ -788,7 +855,7 @@ static int node(struct ctx *x, const json_t *n, const char *path, int depth)
 		sql(x, ")");
 		return 0;
 	}
-	if (not) {
+	if (not ) {
 		if (json_object_size(n) != 1)
 			return fail(x, path, "%s: not stands alone in its object", path);
 		path_join(p, path, ".not");
@@ -813,7 +880,7 @@ void rule_sql_clear(struct rule_sql *r)
 }
 
 int rules_compile(const json_t *rule, const char *path, int64_t now, struct rule_sql *out,
-		  struct core_err *e)
+                  struct core_err *e)
 {
 	memset(out, 0, sizeof *out);
 	struct ctx x = {.out = out, .e = e, .now = now, .today = time_local_day(now)};

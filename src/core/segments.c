@@ -63,7 +63,7 @@ static void add_autotag(void *arg, int64_t id, const char *name, const char *rul
 	/* a rule that no longer compiles (a tier renamed, say) is skipped, loudly */
 	if (!j || rules_compile(j, "rule", s->now, &r, &e) < 0) {
 		log_warn("auto tag %lld (%s): its rule does not compile: %s", (long long)id, name,
-			 e.msg);
+		         e.msg);
 		json_decref(j);
 		return;
 	}
@@ -97,8 +97,8 @@ static int after_write(struct store_db *db)
 			int m = store_segment_matches(db, &s.t[t].r, dirty[i]);
 			bool changed;
 			st = m < 0 ? ST_ERR
-				   : store_autotag_set(db, s.t[t].id, s.t[t].name, dirty[i], m == 1,
-						       s.now, &changed);
+			           : store_autotag_set(db, s.t[t].id, s.t[t].name, dirty[i], m == 1,
+			                               s.now, &changed);
 		}
 	}
 	tagset_clear(&s);
@@ -115,13 +115,13 @@ static int load_rule(const char *text, int64_t now, struct rule_sql *r, struct c
 {
 	json_t *j = json_loads(text ? text : "", 0, NULL);
 	int rc = j ? rules_compile(j, "rule", now, r, e)
-		   : core_fail(e, CORE_INVALID, "rule", "the stored rule is not JSON");
+	           : core_fail(e, CORE_INVALID, "rule", "the stored rule is not JSON");
 	json_decref(j);
 	return rc;
 }
 
 int core_autotag_evaluate(struct store_db *db, int64_t tag_id, int64_t now, int64_t *added,
-			  int64_t *removed, struct core_err *e)
+                          int64_t *removed, struct core_err *e)
 {
 	struct tag t = {0};
 	int st = store_tag_get(db, tag_id, &t);
@@ -134,7 +134,7 @@ int core_autotag_evaluate(struct store_db *db, int64_t tag_id, int64_t now, int6
 	else if (strcmp(t.kind, "auto") != 0 || !t.rule)
 		rc = core_fail(e, CORE_INVALID, NULL, "%s is a manual tag: it has no rule", t.name);
 	else if ((rc = load_rule(t.rule, now, &r, e)) == 0 &&
-		 (st = store_autotag_apply(db, tag_id, t.name, &r, now, added, removed)) != ST_OK)
+	         (st = store_autotag_apply(db, tag_id, t.name, &r, now, added, removed)) != ST_OK)
 		rc = core_store_fail(e, st);
 	rule_sql_clear(&r);
 	tag_clear(&t);
@@ -142,7 +142,7 @@ int core_autotag_evaluate(struct store_db *db, int64_t tag_id, int64_t now, int6
 }
 
 int core_audience_evaluate(struct store_db *db, int64_t audience_id, int64_t now, bool events,
-			   int64_t *count, int64_t *entered, int64_t *left, struct core_err *e)
+                           int64_t *count, int64_t *entered, int64_t *left, struct core_err *e)
 {
 	struct audience a = {0};
 	int st = store_audience_get(db, audience_id, &a);
@@ -153,8 +153,8 @@ int core_audience_evaluate(struct store_db *db, int64_t audience_id, int64_t now
 	else if (st != ST_OK)
 		rc = core_store_fail(e, st);
 	else if ((rc = load_rule(a.rule, now, &r, e)) == 0 &&
-		 (st = store_audience_apply(db, audience_id, &r, now, events, count, entered, left)) !=
-		     ST_OK)
+	         (st = store_audience_apply(db, audience_id, &r, now, events, count, entered,
+	                                    left)) != ST_OK)
 		rc = core_store_fail(e, st);
 	rule_sql_clear(&r);
 	audience_clear(&a);

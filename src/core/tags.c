@@ -12,7 +12,7 @@
 
 /* Tag t on the customer, with a timeline event when it is new. */
 static int put(struct store_db *db, int64_t customer_id, const struct tag *t, int64_t now,
-	       size_t *added, struct core_err *e)
+               size_t *added, struct core_err *e)
 {
 	int st = store_customer_tag_add(db, customer_id, t->id, now);
 	if (st == ST_CONFLICT)
@@ -21,7 +21,7 @@ static int put(struct store_db *db, int64_t customer_id, const struct tag *t, in
 		return core_store_fail(e, st);
 	(*added)++;
 	return core_event(db, customer_id, now, "tag.added", "tag", t->id,
-			  json_pack("{s:s}", "name", t->name), e);
+	                  json_pack("{s:s}", "name", t->name), e);
 }
 
 static int live(struct store_db *db, int64_t customer_id, struct core_err *e)
@@ -33,7 +33,7 @@ static int live(struct store_db *db, int64_t customer_id, struct core_err *e)
 }
 
 int core_customer_tag_ids(struct store_db *db, int64_t customer_id, const int64_t *ids, size_t n,
-			  int64_t now, size_t *added, struct core_err *e)
+                          int64_t now, size_t *added, struct core_err *e)
 {
 	*added = 0;
 	if (live(db, customer_id, e) < 0)
@@ -44,12 +44,13 @@ int core_customer_tag_ids(struct store_db *db, int64_t customer_id, const int64_
 		int rc = 0;
 		snprintf(e->path, sizeof e->path, "tag_ids[%zu]", i);
 		if (st == ST_NOT_FOUND)
-			rc = core_fail(e, CORE_INVALID, e->path, "no tag with id %lld", (long long)ids[i]);
+			rc = core_fail(e, CORE_INVALID, e->path, "no tag with id %lld",
+			               (long long)ids[i]);
 		else if (st != ST_OK)
 			rc = core_store_fail(e, st);
 		else if (strcmp(t.kind, "manual") != 0)
 			rc = core_fail(e, CORE_INVALID, e->path,
-				       "%s is an auto tag: its rule decides who has it", t.name);
+			               "%s is an auto tag: its rule decides who has it", t.name);
 		else
 			rc = put(db, customer_id, &t, now, added, e);
 		tag_clear(&t);
@@ -60,15 +61,16 @@ int core_customer_tag_ids(struct store_db *db, int64_t customer_id, const int64_
 }
 
 int core_customer_tag_names(struct store_db *db, int64_t customer_id, const char *const *names,
-			    size_t n, int64_t now, size_t *added, struct core_err *e)
+                            size_t n, int64_t now, size_t *added, struct core_err *e)
 {
 	*added = 0;
 	for (size_t i = 0; i < n; i++) {
 		const char *why = core_label_problem(names[i], TAG_NAME_MAX, false);
 		if (why) {
 			snprintf(e->path, sizeof e->path, "names[%zu]", i);
-			return core_fail(e, CORE_INVALID, e->path, "a tag name %s (%d characters at most)",
-					 why, TAG_NAME_MAX);
+			return core_fail(e, CORE_INVALID, e->path,
+			                 "a tag name %s (%d characters at most)", why,
+			                 TAG_NAME_MAX);
 		}
 	}
 	if (live(db, customer_id, e) < 0)
@@ -88,7 +90,7 @@ int core_customer_tag_names(struct store_db *db, int64_t customer_id, const char
 			rc = core_store_fail(e, st);
 		else if (strcmp(t.kind, "manual") != 0)
 			rc = core_fail(e, CORE_INVALID, e->path,
-				       "%s is an auto tag: its rule decides who has it", t.name);
+			               "%s is an auto tag: its rule decides who has it", t.name);
 		else
 			rc = put(db, customer_id, &t, now, added, e);
 		tag_clear(&t);
@@ -99,7 +101,7 @@ int core_customer_tag_names(struct store_db *db, int64_t customer_id, const char
 }
 
 int core_customer_untag(struct store_db *db, int64_t customer_id, int64_t tag_id, int64_t now,
-			struct core_err *e)
+                        struct core_err *e)
 {
 	if (live(db, customer_id, e) < 0)
 		return -1;
@@ -111,11 +113,11 @@ int core_customer_untag(struct store_db *db, int64_t customer_id, int64_t tag_id
 	else if (st != ST_OK)
 		rc = core_store_fail(e, st);
 	else if (strcmp(t.kind, "manual") != 0)
-		rc = core_fail(e, CORE_INVALID, NULL, "%s is an auto tag: its rule decides who has it",
-			       t.name);
+		rc = core_fail(e, CORE_INVALID, NULL,
+		               "%s is an auto tag: its rule decides who has it", t.name);
 	else if ((st = store_customer_tag_remove(db, customer_id, tag_id)) == ST_OK)
 		rc = core_event(db, customer_id, now, "tag.removed", "tag", tag_id,
-				json_pack("{s:s}", "name", t.name), e);
+		                json_pack("{s:s}", "name", t.name), e);
 	else if (st != ST_NOT_FOUND)
 		rc = core_store_fail(e, st);
 	tag_clear(&t);

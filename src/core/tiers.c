@@ -33,8 +33,8 @@ static const char *tier_name(const struct tier *tiers, size_t n, int64_t id)
 }
 
 int core_tier_apply(struct store_db *db, int64_t customer_id, const struct customer_tier *before,
-		    const struct customer_tier *after, const struct tier *tiers, size_t n,
-		    int64_t now, struct core_err *e)
+                    const struct customer_tier *after, const struct tier *tiers, size_t n,
+                    int64_t now, struct core_err *e)
 {
 	if (!memcmp(before, after, sizeof *before))
 		return 0;
@@ -43,17 +43,18 @@ int core_tier_apply(struct store_db *db, int64_t customer_id, const struct custo
 		return core_store_fail(e, st);
 	if (before->tier_id == after->tier_id)
 		return 0;
-	const char *from = tier_name(tiers, n, before->tier_id), *to = tier_name(tiers, n, after->tier_id);
-	return core_event(db, customer_id, now, "tier.changed", "tier", after->tier_id,
-			  json_pack("{s:o, s:o, s:b}", "from", from ? json_string(from) : json_null(), "to",
-				    to ? json_string(to) : json_null(), "override",
-				    after->override_id != 0),
-			  e);
+	const char *from = tier_name(tiers, n, before->tier_id),
+	           *to = tier_name(tiers, n, after->tier_id);
+	return core_event(
+	    db, customer_id, now, "tier.changed", "tier", after->tier_id,
+	    json_pack("{s:o, s:o, s:b}", "from", from ? json_string(from) : json_null(), "to",
+	              to ? json_string(to) : json_null(), "override", after->override_id != 0),
+	    e);
 }
 
 /* The tier fields a customer should have now. */
 static struct customer_tier target(const struct customer_tier *cur, const struct tier *tiers,
-				   size_t n, int64_t spent, int64_t points, int64_t now)
+                                   size_t n, int64_t spent, int64_t points, int64_t now)
 {
 	struct customer_tier t = *cur;
 	if (t.override_id && t.override_until <= now)
@@ -83,7 +84,8 @@ int core_tier_refresh(struct store_db *db, int64_t customer_id, int64_t now, str
 		}
 		int64_t since = core_tier_window_start(now);
 		int64_t spent = want_spent ? store_spent_since(db, customer_id, since) : 0;
-		int64_t points = want_points ? store_points_earned_since(db, customer_id, since) : 0;
+		int64_t points =
+		    want_points ? store_points_earned_since(db, customer_id, since) : 0;
 		struct customer_tier next = target(&cur, tiers, n, spent, points, now);
 		rc = core_tier_apply(db, customer_id, &cur, &next, tiers, n, now, e);
 	}
@@ -92,7 +94,7 @@ int core_tier_refresh(struct store_db *db, int64_t customer_id, int64_t now, str
 }
 
 int core_tier_override(struct store_db *db, int64_t customer_id, int64_t tier_id, int64_t until,
-		       int64_t now, struct core_err *e)
+                       int64_t now, struct core_err *e)
 {
 	struct customer c = {0};
 	if (core_customer_load(db, customer_id, &c, e) < 0)

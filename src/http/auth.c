@@ -41,7 +41,7 @@ bool http_cookie_get(const char *header, const char *name, char *out, size_t cap
 }
 
 void http_principal_user(struct principal *who, int64_t user_id, const char *username,
-			 const char *role, int64_t session_id, const char *csrf)
+                         const char *role, int64_t session_id, const char *csrf)
 {
 	memset(who, 0, sizeof *who);
 	who->kind = PRINCIPAL_USER;
@@ -64,7 +64,8 @@ static int touch_fn(struct store_db *db, void *ctx)
 {
 	struct touch *t = ctx;
 	int64_t now = time_now();
-	int st = t->session ? store_session_touch(db, t->id, now) : store_token_touch(db, t->id, now);
+	int st =
+	    t->session ? store_session_touch(db, t->id, now) : store_token_touch(db, t->id, now);
 	return st == ST_OK || st == ST_NOT_FOUND ? 0 : -st;
 }
 
@@ -123,7 +124,7 @@ static enum auth_result session(const char *value, struct principal *who)
 }
 
 enum auth_result http_auth_resolve(const char *authorization, const char *cookie,
-				   struct principal *who)
+                                   struct principal *who)
 {
 	if (authorization) {
 		if (strncasecmp(authorization, "Bearer ", 7) != 0)

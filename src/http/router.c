@@ -50,7 +50,7 @@ static bool method_is(const struct route *r, const char *method)
 }
 
 const struct route *http_route_match(const char *method, const char *path, char *scratch,
-				     size_t scratch_len, const char **params, bool *path_matched)
+                                     size_t scratch_len, const char **params, bool *path_matched)
 {
 	size_t n = strlen(path);
 	*path_matched = false;
@@ -80,7 +80,8 @@ void http_route_allow(const char *path, char *out, size_t cap)
 		for (const struct route *r = http_routes; r->method; r++) {
 			const char *tmp[REQ_MAX_PARAMS];
 			memcpy(scratch, path, n + 1);
-			if (match_path(r->pattern, scratch, tmp) && !strstr(b.data ? b.data : "", r->method)) {
+			if (match_path(r->pattern, scratch, tmp) &&
+			    !strstr(b.data ? b.data : "", r->method)) {
 				buf_printf(&b, "%s%s", b.len ? ", " : "", r->method);
 				if (strcmp(r->method, "GET") == 0)
 					buf_puts(&b, ", HEAD");

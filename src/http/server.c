@@ -45,7 +45,7 @@ struct rctx {
 	const struct route *route;
 	bool path_matched, too_big, draining, is_static, close_conn;
 	size_t discarded; /* bytes of an oversize body read and dropped */
-	int spool_fd;	  /* R_STREAM: the upload so far, in an unlinked file */
+	int spool_fd;     /* R_STREAM: the upload so far, in an unlinked file */
 	uint64_t spool_len;
 	bool spool_failed;
 	const char *params[REQ_MAX_PARAMS];
@@ -146,7 +146,8 @@ unsigned http_connections_current(void)
 {
 	if (!daemon_)
 		return 0;
-	const union MHD_DaemonInfo *i = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+	const union MHD_DaemonInfo *i =
+	    MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
 	return i ? i->num_connections : 0;
 }
 
@@ -197,11 +198,13 @@ static void add_security_headers(struct MHD_Response *r, bool api)
 	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
 	MHD_add_response_header(r, "Cross-Origin-Opener-Policy", "same-origin");
 	MHD_add_response_header(r, "Cross-Origin-Resource-Policy", "same-origin");
-	MHD_add_response_header(r, "Permissions-Policy", "camera=(), microphone=(), geolocation=()");
-	MHD_add_response_header(r, "Content-Security-Policy",
-				"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-				"img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; "
-				"base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+	MHD_add_response_header(r, "Permissions-Policy",
+	                        "camera=(), microphone=(), geolocation=()");
+	MHD_add_response_header(
+	    r, "Content-Security-Policy",
+	    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+	    "img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; "
+	    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
 	if (tls)
 		MHD_add_response_header(r, "Strict-Transport-Security", "max-age=31536000");
 	if (api)
@@ -228,7 +231,7 @@ static void build_response(struct rctx *x)
 	if (rs->stream && x->status < 300) {
 		/* the response owns the stream from here; MHD frees it */
 		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, rs->stream,
-						      rs->stream_cls, rs->stream_free);
+		                                      rs->stream_cls, rs->stream_free);
 		rs->stream = NULL;
 		rs->stream_cls = NULL;
 		rs->stream_free = NULL;
@@ -237,11 +240,12 @@ static void build_response(struct rctx *x)
 		len = 0;
 	} else {
 		r = data ? MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE)
-			 : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+		         : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 	}
 	if (data || rs->content_type)
 		MHD_add_response_header(r, "Content-Type",
-					rs->content_type ? rs->content_type : "application/json; charset=utf-8");
+		                        rs->content_type ? rs->content_type
+		                                         : "application/json; charset=utf-8");
 	add_security_headers(r, true);
 	if (rs->location)
 		MHD_add_response_header(r, "Location", rs->location);
@@ -264,7 +268,7 @@ static enum MHD_Result queue(struct rctx *x)
 }
 
 static enum MHD_Result reply_error(struct rctx *x, unsigned status, const char *code,
-				   const char *field, const char *msg)
+                                   const char *field, const char *msg)
 {
 	x->status = (unsigned)api_error(&x->rs, (int)status, code, field, "%s", msg);
 	build_response(x);
@@ -301,13 +305,13 @@ static enum MHD_Result serve_static(struct rctx *x)
 	add_security_headers(r, false);
 	MHD_add_response_header(r, "ETag", f.etag);
 	MHD_add_response_header(r, "Cache-Control",
-				f.immutable ? "public, max-age=31536000, immutable" : "no-cache");
+	                        f.immutable ? "public, max-age=31536000, immutable" : "no-cache");
 	x->response = r;
 	return queue(x);
 }
 
 static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
-				     const char *value)
+                                     const char *value)
 {
 	(void)kind;
 	struct rctx *x = cls;
@@ -378,14 +382,14 @@ static int parse_body(struct rctx *x, enum MHD_Result *ret)
 	const char *ct = MHD_lookup_connection_value(x->conn, MHD_HEADER_KIND, "Content-Type");
 	if (!json_content_type(ct)) {
 		*ret = reply_error(x, 415, "unsupported_media_type", NULL,
-				   "send the body as Content-Type: application/json");
+		                   "send the body as Content-Type: application/json");
 		return -1;
 	}
 	json_error_t err;
 	/* Any JSON value is accepted here, so that a body that is valid JSON but not
 	 * an object gets 422 from the handler's check, not 400 "not valid JSON". */
 	x->json = json_loadb(x->body.data, x->body.len,
-			     JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+	                     JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
 	if (!x->json) {
 		char msg[300], field[128] = "";
 		/* jansson reports a repeated key as: duplicate object key near '"k"' */
@@ -395,14 +399,14 @@ static int parse_body(struct rctx *x, enum MHD_Result *ret)
 			field[strcspn(field, "\"")] = '\0';
 		}
 		snprintf(msg, sizeof msg, "the body is not valid JSON (line %d, column %d): %s",
-			 err.line, err.column, err.text);
+		         err.line, err.column, err.text);
 		*ret = reply_error(x, 400, "invalid_json", field[0] ? field : NULL, msg);
 		return -1;
 	}
 	char path[256] = "";
 	if (find_nul(x->json, path, sizeof path, 0)) {
 		*ret = reply_error(x, 422, "validation_failed", path[0] ? path : NULL,
-				   "strings must not contain NUL characters (\\u0000)");
+		                   "strings must not contain NUL characters (\\u0000)");
 		return -1;
 	}
 	return 0;
@@ -420,7 +424,8 @@ static void spool(struct rctx *x, const char *data, size_t n)
 		if (x->spool_fd >= 0)
 			unlink(tmpl);
 		else
-			log_error("http: cannot create a spool file in %s: %s", spool_dir, strerror(errno));
+			log_error("http: cannot create a spool file in %s: %s", spool_dir,
+			          strerror(errno));
 		free(tmpl);
 		if (x->spool_fd < 0) {
 			x->spool_failed = true;
@@ -459,13 +464,14 @@ static int check_upload(struct rctx *x, enum MHD_Result *ret)
 {
 	const char *ct = MHD_lookup_connection_value(x->conn, MHD_HEADER_KIND, "Content-Type");
 	if (!upload_type(ct)) {
-		*ret = reply_error(x, 415, "unsupported_media_type", NULL,
-				   "send the file as Content-Type: application/x-ndjson or text/csv");
+		*ret =
+		    reply_error(x, 415, "unsupported_media_type", NULL,
+		                "send the file as Content-Type: application/x-ndjson or text/csv");
 		return -1;
 	}
 	if (x->spool_failed) {
 		*ret = reply_error(x, 503, "unavailable", NULL,
-				   "the upload could not be stored (disk full?); try again later");
+		                   "the upload could not be stored (disk full?); try again later");
 		return -1;
 	}
 	return 0;
@@ -504,7 +510,8 @@ static enum MHD_Result handle(struct rctx *x)
 			http_route_allow(x->path, allow, sizeof allow);
 			http_resp_header(&x->rs, "Allow", allow);
 			char msg[192];
-			snprintf(msg, sizeof msg, "%s is not allowed here; allowed: %s", x->method, allow);
+			snprintf(msg, sizeof msg, "%s is not allowed here; allowed: %s", x->method,
+			         allow);
 			return reply_error(x, 405, "method_not_allowed", NULL, msg);
 		}
 		if (get && !is_api_path(x->path))
@@ -521,33 +528,37 @@ static enum MHD_Result handle(struct rctx *x)
 		if (ar != AUTH_OK) {
 			http_resp_header(&x->rs, "WWW-Authenticate", "Bearer realm=\"scrmd\"");
 			return reply_error(x, 401, "unauthorized", NULL,
-					   ar == AUTH_NONE ? "authentication required: log in or send "
-							     "Authorization: Bearer <token>"
-							   : "the credentials are invalid, expired or revoked");
+			                   ar == AUTH_NONE
+			                       ? "authentication required: log in or send "
+			                         "Authorization: Bearer <token>"
+			                       : "the credentials are invalid, expired or revoked");
 		}
 		if (x->who.role < r->min_role) {
 			char msg[96];
-			snprintf(msg, sizeof msg, "this needs the %s role", core_role_name(r->min_role));
+			snprintf(msg, sizeof msg, "this needs the %s role",
+			         core_role_name(r->min_role));
 			return reply_error(x, 403, "forbidden", NULL, msg);
 		}
 	}
 	if (x->have_who && x->who.via_cookie && is_unsafe(x->method) && !(r->flags & R_NO_CSRF)) {
-		const char *t = MHD_lookup_connection_value(x->conn, MHD_HEADER_KIND, "X-CSRF-Token");
+		const char *t =
+		    MHD_lookup_connection_value(x->conn, MHD_HEADER_KIND, "X-CSRF-Token");
 		size_t n = strlen(x->who.csrf);
 		if (!t || strlen(t) != n || n == 0 || !crypto_equal(t, x->who.csrf, n))
 			return reply_error(x, 403, "forbidden", "X-CSRF-Token",
-					   "cookie-authenticated writes must send the X-CSRF-Token "
-					   "header given at login");
+			                   "cookie-authenticated writes must send the X-CSRF-Token "
+			                   "header given at login");
 	}
 	if ((r->flags & R_STREAM) ? check_upload(x, &ret) < 0 : parse_body(x, &ret) < 0)
 		return ret;
 	/* Idempotency-Key means something on POST only; elsewhere it is ignored */
-	const char *idem = strcmp(x->method, "POST") == 0
-			       ? MHD_lookup_connection_value(x->conn, MHD_HEADER_KIND, "Idempotency-Key")
-			       : NULL;
+	const char *idem =
+	    strcmp(x->method, "POST") == 0
+	        ? MHD_lookup_connection_value(x->conn, MHD_HEADER_KIND, "Idempotency-Key")
+	        : NULL;
 	if (idem && !valid_idem_key(idem))
 		return reply_error(x, 422, "validation_failed", "Idempotency-Key",
-				   "Idempotency-Key must be 1 to 255 visible ASCII characters");
+		                   "Idempotency-Key must be 1 to 255 visible ASCII characters");
 	MHD_get_connection_values(x->conn, MHD_GET_ARGUMENT_KIND, collect_query, x);
 
 	x->rq = (struct req){
@@ -594,14 +605,16 @@ static void client_ip(struct rctx *x)
 	if (ci && ci->client_addr) {
 		const struct sockaddr *sa = ci->client_addr;
 		if (sa->sa_family == AF_INET)
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, x->ip, sizeof x->ip);
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, x->ip,
+			          sizeof x->ip);
 		else if (sa->sa_family == AF_INET6)
 			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, x->ip,
-				  sizeof x->ip);
+			          sizeof x->ip);
 	}
 	if (cfg->trust_proxy) {
 		/* the right-most address is the one our proxy saw */
-		const char *xff = MHD_lookup_connection_value(x->conn, MHD_HEADER_KIND, "X-Forwarded-For");
+		const char *xff =
+		    MHD_lookup_connection_value(x->conn, MHD_HEADER_KIND, "X-Forwarded-For");
 		if (xff && *xff) {
 			const char *last = strrchr(xff, ',');
 			last = last ? last + 1 : xff;
@@ -618,8 +631,8 @@ static void client_ip(struct rctx *x)
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
-				 const char *method, const char *version, const char *upload,
-				 size_t *upload_size, void **con_cls)
+                                 const char *method, const char *version, const char *upload,
+                                 size_t *upload_size, void **con_cls)
 {
 	(void)cls;
 	(void)version;
@@ -638,10 +651,12 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		x->spool_fd = -1;
 		x->limit = (size_t)cfg->max_body_kb * 1024;
 		client_ip(x);
-		x->route = http_route_match(method, x->path, x->scratch, plen, x->params, &x->path_matched);
+		x->route = http_route_match(method, x->path, x->scratch, plen, x->params,
+		                            &x->path_matched);
 		if (x->route && (x->route->flags & R_STREAM))
 			x->limit = (size_t)cfg->max_import_mb << 20;
-		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+		const char *cl =
+		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
 		const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Expect");
 		int64_t n;
 		if (cl && str_to_i64(cl, &n) && (uint64_t)n > x->limit) {
@@ -661,8 +676,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		if (x->too_big) {
 			x->discarded += *upload_size;
 			if (x->discarded > x->limit + DRAIN_MAX) {
-				log_warn("http: dropping a connection after %zu bytes of an oversize body",
-					 x->discarded);
+				log_warn("http: dropping a connection after %zu bytes of an "
+				         "oversize body",
+				         x->discarded);
 				return MHD_NO;
 			}
 		} else if (x->body.len + x->spool_len + *upload_size > x->limit) {
@@ -685,7 +701,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
+                         enum MHD_RequestTerminationCode toe)
 {
 	(void)cls;
 	(void)conn;
@@ -696,12 +712,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	uint64_t ns = time_mono_ns() - x->t0;
 	char path[256];
 	log_escape(path, sizeof path, x->path, 200);
-	int ri = x->route ? (int)(x->route - http_routes) : x->is_static ? METRIC_STATIC : METRIC_UNMATCHED;
+	int ri = x->route       ? (int)(x->route - http_routes)
+	         : x->is_static ? METRIC_STATIC
+	                        : METRIC_UNMATCHED;
 	http_metrics_observe(ri, x->status, ns);
-	log_info("req method=%s path=%s status=%u ms=%.2f bytes=%llu who=%s ip=%s%s", x->method, path,
-		 x->status, (double)ns / 1e6, (unsigned long long)x->bytes,
-		 x->have_who ? x->who.key : "-", x->ip,
-		 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
+	log_info("req method=%s path=%s status=%u ms=%.2f bytes=%llu who=%s ip=%s%s", x->method,
+	         path, x->status, (double)ns / 1e6, (unsigned long long)x->bytes,
+	         x->have_who ? x->who.key : "-", x->ip,
+	         toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
 	if (x->response)
 		MHD_destroy_response(x->response);
 	json_decref(x->json);
@@ -737,7 +755,8 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 	char *w = s;
 	for (const char *r = s; *r;) {
 		int hi, lo;
-		if (r[0] == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0 && (hi || lo)) {
+		if (r[0] == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0 &&
+		    (hi || lo)) {
 			*w++ = (char)(hi * 16 + lo);
 			r += 3;
 		} else {
@@ -761,8 +780,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 static int resolve(const char *host, unsigned port, struct sockaddr_storage *ss, bool *v6)
 {
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-				 .ai_flags = AI_PASSIVE};
+	struct addrinfo hints = {
+	    .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
 	struct addrinfo *res = NULL;
 	char portstr[8];
 	snprintf(portstr, sizeof portstr, "%u", port);
@@ -802,25 +821,27 @@ int http_start(const struct scrm_config *c, unsigned *port_out)
 	}
 	if (mkdir(spool_dir, 0700) != 0 && errno != EEXIST)
 		log_warn("http: cannot create spool directory %s: %s; imports will fail", spool_dir,
-			 strerror(errno));
+		         strerror(errno));
 
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned threads = c->threads ? c->threads : (unsigned)(ncpu > 0 ? ncpu : 2);
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-			 MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	                 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	if (v6)
 		flags |= MHD_USE_IPv6;
 	tls = c->tls_cert != NULL;
 	if (tls) {
 		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-			log_error("http: this libmicrohttpd was built without TLS; unset tls_cert/tls_key "
-				  "and terminate TLS in a reverse proxy");
+			log_error("http: this libmicrohttpd was built without TLS; unset "
+			          "tls_cert/tls_key "
+			          "and terminate TLS in a reverse proxy");
 			return -1;
 		}
 		tls_cert_pem = file_read_all(c->tls_cert, NULL);
 		tls_key_pem = file_read_all(c->tls_key, NULL);
 		if (!tls_cert_pem || !tls_key_pem) {
-			log_error("http: cannot read TLS certificate %s or key %s", c->tls_cert, c->tls_key);
+			log_error("http: cannot read TLS certificate %s or key %s", c->tls_cert,
+			          c->tls_key);
 			return -1;
 		}
 		flags |= MHD_USE_TLS;
@@ -840,23 +861,26 @@ int http_start(const struct scrm_config *c, unsigned *port_out)
 	opts[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, c->max_connections, NULL};
 	if (c->per_ip_connections)
 		opts[k++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-						    c->per_ip_connections, NULL};
-	opts[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, c->connection_timeout_s, NULL};
+		                                    c->per_ip_connections, NULL};
+	opts[k++] =
+	    (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, c->connection_timeout_s, NULL};
 	opts[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-					    (intptr_t)c->connection_memory_kb * 1024, NULL};
+	                                    (intptr_t)c->connection_memory_kb * 1024, NULL};
 	opts[k++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
 	opts[k++] = (struct MHD_OptionItem){MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape, NULL};
 	/* refuse sloppy requests (HTTP/1.1 without Host, bad header syntax) */
 	opts[k++] = (struct MHD_OptionItem){MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL};
-	opts[k++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL};
+	opts[k++] =
+	    (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL};
 	if (tls) {
 		opts[k++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, tls_cert_pem};
 		opts[k++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, tls_key_pem};
 	}
 	opts[k++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 
-	daemon_ = MHD_start_daemon(flags, 0, NULL, NULL, on_access, NULL, MHD_OPTION_EXTERNAL_LOGGER,
-				   mhd_log, NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	daemon_ =
+	    MHD_start_daemon(flags, 0, NULL, NULL, on_access, NULL, MHD_OPTION_EXTERNAL_LOGGER,
+	                     mhd_log, NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!daemon_) {
 		log_error("http: cannot listen on %s (%s)", c->listen, strerror(errno));
 		http_stop();
@@ -864,8 +888,9 @@ int http_start(const struct scrm_config *c, unsigned *port_out)
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
 	*port_out = info ? info->port : port;
-	log_info("http: listening on %s%s%s%s:%u (%u epoll threads, %u workers)", tls ? "https://" : "http://",
-		 v6 ? "[" : "", host, v6 ? "]" : "", *port_out, threads, nworkers);
+	log_info("http: listening on %s%s%s%s:%u (%u epoll threads, %u workers)",
+	         tls ? "https://" : "http://", v6 ? "[" : "", host, v6 ? "]" : "", *port_out,
+	         threads, nworkers);
 	return 0;
 }
 
@@ -882,7 +907,7 @@ void http_stop(void)
 			usleep(5000);
 		if (atomic_load(&in_flight) > 0)
 			log_warn("http: %u requests still open after %us; closing them",
-				 atomic_load(&in_flight), cfg->shutdown_grace_s);
+			         atomic_load(&in_flight), cfg->shutdown_grace_s);
 		/* A suspended connection must be resumed before MHD stops: wait for the
 		 * handlers that are running to finish. */
 		while (atomic_load(&suspended) > 0)

@@ -97,8 +97,8 @@ static bool hashed_name(const char *path)
 	if (!dash || !dot || dot < dash || dot - dash - 1 < 8)
 		return false;
 	for (const char *c = dash + 1; c < dot; c++)
-		if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-		      *c == '_'))
+		if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') ||
+		      (*c >= 'A' && *c <= 'Z') || *c == '_'))
 			return false;
 	return true;
 }
@@ -120,9 +120,9 @@ static int open_inside(const char *rel, struct static_file *out)
 			out->type = type_of(real);
 			out->immutable = hashed_name(real);
 			snprintf(out->etag, sizeof out->etag, "\"%llx-%llx\"",
-				 (unsigned long long)sb.st_size,
-				 (unsigned long long)sb.st_mtim.tv_sec * 1000000000ull +
-				     (unsigned long long)sb.st_mtim.tv_nsec);
+			         (unsigned long long)sb.st_size,
+			         (unsigned long long)sb.st_mtim.tv_sec * 1000000000ull +
+			             (unsigned long long)sb.st_mtim.tv_nsec);
 			rc = 0;
 		} else if (fd >= 0) {
 			close(fd);

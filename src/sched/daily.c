@@ -41,7 +41,7 @@ struct tier_ctx {
 };
 
 static void tier_row(void *arg, int64_t customer_id, const struct customer_tier *cur, int64_t spent,
-		     int64_t points)
+                     int64_t points)
 {
 	struct tier_ctx *x = arg;
 	if (x->failed)
@@ -50,8 +50,8 @@ static void tier_row(void *arg, int64_t customer_id, const struct customer_tier 
 	struct customer_tier next = *cur;
 	if (next.override_id && next.override_until <= x->now)
 		next.override_id = next.override_until = 0;
-	next.tier_id = next.override_id ? next.override_id
-					: core_tier_pick(x->tiers, x->n, spent, points);
+	next.tier_id =
+	    next.override_id ? next.override_id : core_tier_pick(x->tiers, x->n, spent, points);
 	if (!memcmp(cur, &next, sizeof next))
 		return;
 	struct core_err e = {0};
@@ -67,7 +67,7 @@ static int tier_chunk_fn(struct store_db *db, void *arg)
 	x->db = db;
 	x->failed = 0;
 	int st = store_tier_scan(db, x->from, x->to, x->since, x->want_spent, x->want_points,
-				 tier_row, x);
+	                         tier_row, x);
 	if (st == ST_OK && x->failed)
 		st = x->failed;
 	/* the auto tags of all customers are re-evaluated just after */
@@ -87,11 +87,12 @@ static int seg_fn(struct store_db *db, void *arg)
 {
 	struct seg_ctx *x = arg;
 	struct core_err e = {0};
-	int rc = x->audience ? core_audience_evaluate(db, x->id, x->now, true, &x->a, &x->b, &x->c, &e)
-			     : core_autotag_evaluate(db, x->id, x->now, &x->a, &x->b, &e);
+	int rc = x->audience
+	             ? core_audience_evaluate(db, x->id, x->now, true, &x->a, &x->b, &x->c, &e)
+	             : core_autotag_evaluate(db, x->id, x->now, &x->a, &x->b, &e);
 	if (rc < 0 && e.rc != CORE_STORE) {
 		log_warn("daily pass: %s %lld skipped: %s", x->audience ? "audience" : "auto tag",
-			 (long long)x->id, e.msg);
+		         (long long)x->id, e.msg);
 		return 0;
 	}
 	return rc < 0 ? -(e.st ? e.st : ST_ERR) : 0;
@@ -122,9 +123,9 @@ static int segments_pass(int64_t now, struct daily_result *out)
 	struct idlist tags = {0}, auds = {0};
 	struct store_db *rd = store_reader();
 	int rc = store_autotags(rd, collect_tag, &tags) == ST_OK &&
-			 store_audience_list(rd, 0, 1000000, collect_audience, &auds) == ST_OK
-		     ? 0
-		     : -1;
+	                 store_audience_list(rd, 0, 1000000, collect_audience, &auds) == ST_OK
+	             ? 0
+	             : -1;
 	for (size_t i = 0; i < tags.n && rc == 0; i++) {
 		struct seg_ctx x = {.id = tags.ids[i], .now = now};
 		rc = store_write(seg_fn, &x);
@@ -182,12 +183,12 @@ int sched_daily_pass(int64_t now, struct daily_result *out)
 	if (segments_pass(now, out) < 0)
 		return -1;
 	log_info("daily pass: %lld lots (%lld points) and %lld coupons expired in %.0f ms; "
-		 "%lld customers' tiers checked, %lld changed, in %.0f ms; %lld auto tags and %lld "
-		 "audiences in %.0f ms",
-		 (long long)out->lots_expired, (long long)out->points_expired,
-		 (long long)out->coupons_expired, out->expiry_ms, (long long)out->customers_scanned,
-		 (long long)out->tiers_changed, out->tier_ms, (long long)out->auto_tags,
-		 (long long)out->audiences, out->segments_ms);
+	         "%lld customers' tiers checked, %lld changed, in %.0f ms; %lld auto tags and %lld "
+	         "audiences in %.0f ms",
+	         (long long)out->lots_expired, (long long)out->points_expired,
+	         (long long)out->coupons_expired, out->expiry_ms, (long long)out->customers_scanned,
+	         (long long)out->tiers_changed, out->tier_ms, (long long)out->auto_tags,
+	         (long long)out->audiences, out->segments_ms);
 	return 0;
 }
 

@@ -36,8 +36,8 @@ int store_audit_insert(struct store_db *db, const struct audit_entry *e)
 /* One statement for every combination of filters: an absent filter is bound as
  * NULL and drops out. No SQL text is ever assembled from a request. */
 #define AUDIT_WHERE                                                                                \
-	" WHERE (:actor IS NULL OR actor = :actor) AND (:action IS NULL OR action = :action)"     \
-	" AND (:tt IS NULL OR target_type = :tt) AND (:tid = 0 OR target_id = :tid)"              \
+	" WHERE (:actor IS NULL OR actor = :actor) AND (:action IS NULL OR action = :action)"      \
+	" AND (:tt IS NULL OR target_type = :tt) AND (:tid = 0 OR target_id = :tid)"               \
 	" AND (:from = 0 OR at >= :from) AND (:to = 0 OR at < :to)"
 
 static const char sql_audit_list[] =
@@ -58,7 +58,7 @@ static void bind_filter(sqlite3_stmt *st, const struct audit_filter *f)
 }
 
 int store_audit_list(struct store_db *db, const struct audit_filter *f, int64_t before_id,
-		     int limit, store_audit_cb cb, void *arg)
+                     int limit, store_audit_cb cb, void *arg)
 {
 	sqlite3_stmt *st = db_stmt(db, sql_audit_list);
 	if (!st)
@@ -126,7 +126,7 @@ static const char sql_idem_put[] =
 static const char sql_idem_purge[] = "DELETE FROM idempotency_keys WHERE created_at < :before";
 
 int store_idem_get(struct store_db *db, const char *principal, const char *key,
-		   struct idem_record *out)
+                   struct idem_record *out)
 {
 	sqlite3_stmt *st = db_stmt(db, sql_idem_get);
 	if (!st)
@@ -152,7 +152,7 @@ int store_idem_get(struct store_db *db, const char *principal, const char *key,
 }
 
 int store_idem_put(struct store_db *db, const char *principal, const char *key,
-		   const struct idem_record *r, int64_t now)
+                   const struct idem_record *r, int64_t now)
 {
 	sqlite3_stmt *st = db_stmt(db, sql_idem_put);
 	if (!st)

@@ -32,7 +32,8 @@ void coupon_clear(struct coupon *c)
 /* Templates ------------------------------------------------------------------- */
 
 #define TEMPLATE_COLS                                                                              \
-	"id, name, kind, value, min_spend_cents, coalesce(valid_days, 0), coalesce(valid_until, 0),"  \
+	"id, name, kind, value, min_spend_cents, coalesce(valid_days, 0), coalesce(valid_until, "  \
+	"0),"                                                                                      \
 	" active, created_at, updated_at"
 
 static void read_template(sqlite3_stmt *st, struct coupon_template *t)
@@ -133,7 +134,7 @@ static const char sql_template_count[] =
     "SELECT count(*) FROM coupon_templates WHERE (:a < 0 OR active = :a)";
 
 int store_coupon_template_list(struct store_db *db, const struct coupon_template_filter *f,
-			       int64_t after_id, int limit, store_coupon_template_cb cb, void *arg)
+                               int64_t after_id, int limit, store_coupon_template_cb cb, void *arg)
 {
 	sqlite3_stmt *st = db_stmt(db, sql_template_list);
 	if (!st)
@@ -164,8 +165,8 @@ int64_t store_coupon_template_count(struct store_db *db, const struct coupon_tem
 /* Coupons --------------------------------------------------------------------- */
 
 #define COUPON_COLS                                                                                \
-	"c.id, c.customer_id, c.template_id, c.code, c.status, c.source, c.issued_at,"              \
-	" c.expires_at, coalesce(c.used_at, 0), coalesce(c.order_id, 0), c.created_at,"           \
+	"c.id, c.customer_id, c.template_id, c.code, c.status, c.source, c.issued_at,"             \
+	" c.expires_at, coalesce(c.used_at, 0), coalesce(c.order_id, 0), c.created_at,"            \
 	" c.updated_at, t.name, t.kind, t.value, t.min_spend_cents"
 #define COUPON_FROM " FROM coupons c JOIN coupon_templates t ON t.id = c.template_id"
 
@@ -211,7 +212,7 @@ int store_coupon_insert(struct store_db *db, struct coupon *c)
 int store_coupons_expire_due(struct store_db *db, int64_t now, int64_t *count)
 {
 	static const char sql[] = "UPDATE coupons SET status = 'expired', updated_at = :now"
-				  " WHERE status = 'active' AND expires_at < :now";
+	                          " WHERE status = 'active' AND expires_at < :now";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	if (!st)
 		return ST_ERR;
@@ -270,12 +271,13 @@ int store_coupon_use(struct store_db *db, int64_t id, int64_t order_id, int64_t 
  * that ran out since, so "active" and "expired" look at expires_at too. */
 #define COUPON_STATUS_FILTER                                                                       \
 	" AND (:s IS NULL OR (:s = 'used' AND c.status = 'used') OR (:s = 'active' AND"            \
-	" c.status = 'active' AND c.expires_at >= :now) OR (:s = 'expired' AND (c.status ="       \
+	" c.status = 'active' AND c.expires_at >= :now) OR (:s = 'expired' AND (c.status ="        \
 	" 'expired' OR (c.status = 'active' AND c.expires_at < :now))))"
 
-static const char sql_coupon_list[] = "SELECT " COUPON_COLS COUPON_FROM
-				      " WHERE c.customer_id = :c AND c.id < :before"
-				      COUPON_STATUS_FILTER " ORDER BY c.id DESC LIMIT :lim";
+static const char sql_coupon_list[] =
+    "SELECT " COUPON_COLS COUPON_FROM
+    " WHERE c.customer_id = :c AND c.id < :before" COUPON_STATUS_FILTER
+    " ORDER BY c.id DESC LIMIT :lim";
 static const char sql_coupon_count[] =
     "SELECT count(*) FROM coupons c WHERE c.customer_id = :c" COUPON_STATUS_FILTER;
 
@@ -287,7 +289,7 @@ static void bind_coupon_filter(sqlite3_stmt *st, const struct coupon_filter *f)
 }
 
 int store_coupon_list(struct store_db *db, const struct coupon_filter *f, int64_t before_id,
-		      int limit, store_coupon_cb cb, void *arg)
+                      int limit, store_coupon_cb cb, void *arg)
 {
 	sqlite3_stmt *st = db_stmt(db, sql_coupon_list);
 	if (!st)

@@ -90,7 +90,7 @@ int store_customer_get(struct store_db *db, int64_t id, struct customer *out)
 }
 
 static int64_t id_query(struct store_db *db, const char *sql, const char *name, const char *v,
-			int64_t i)
+                        int64_t i)
 {
 	sqlite3_stmt *st = db_stmt(db, sql);
 	if (!st)
@@ -195,22 +195,23 @@ static const char sql_erase_row[] =
     " updated_at = :b WHERE id = :a";
 static const char sql_erase_tags[] = "DELETE FROM customer_tags WHERE customer_id = :a";
 static const char sql_erase_events[] = "DELETE FROM customer_events WHERE customer_id = :a";
-static const char sql_erase_phones[] = "UPDATE orders SET buyer_phone = NULL WHERE customer_id = :a";
+static const char sql_erase_phones[] =
+    "UPDATE orders SET buyer_phone = NULL WHERE customer_id = :a";
 static const char sql_erase_groups[] = "DELETE FROM group_members WHERE customer_id = :a";
 static const char sql_erase_audiences[] = "DELETE FROM audience_members WHERE customer_id = :a";
 
 int store_customer_erase(struct store_db *db, int64_t id, int64_t now)
 {
-	static const char *const steps[] = {sql_erase_row,    sql_erase_tags,   sql_erase_events,
-					    sql_erase_phones, sql_erase_groups, sql_erase_audiences};
+	static const char *const steps[] = {sql_erase_row,    sql_erase_tags,
+	                                    sql_erase_events, sql_erase_phones,
+	                                    sql_erase_groups, sql_erase_audiences};
 	return run_all(db, steps, SCRM_ARRAY_LEN(steps), id, now);
 }
 
 /* :a = into, :b = from. Tags the kept profile already has are dropped from the
  * other; everything else changes owner. The final DELETE fails on a foreign
  * key if any table still points at the old row, rolling the merge back. */
-static const char sql_merge_orders[] =
-    "UPDATE orders SET customer_id = :a WHERE customer_id = :b";
+static const char sql_merge_orders[] = "UPDATE orders SET customer_id = :a WHERE customer_id = :b";
 static const char sql_merge_tags[] =
     "INSERT OR IGNORE INTO customer_tags(customer_id, tag_id, created_at)"
     " SELECT :a, tag_id, created_at FROM customer_tags WHERE customer_id = :b";
@@ -219,16 +220,20 @@ static const char sql_merge_events[] =
     "UPDATE customer_events SET customer_id = :a WHERE customer_id = :b";
 static const char sql_merge_chain[] = "UPDATE customer_merges SET into_id = :a WHERE into_id = :b";
 /* the member club follows the person; balances are their ledgers' sums */
-static const char sql_merge_points[] = "UPDATE points_ledger SET customer_id = :a WHERE customer_id = :b";
-static const char sql_merge_wallet[] = "UPDATE wallet_ledger SET customer_id = :a WHERE customer_id = :b";
+static const char sql_merge_points[] =
+    "UPDATE points_ledger SET customer_id = :a WHERE customer_id = :b";
+static const char sql_merge_wallet[] =
+    "UPDATE wallet_ledger SET customer_id = :a WHERE customer_id = :b";
 static const char sql_merge_checkins[] =
     "INSERT OR IGNORE INTO checkins(customer_id, day, streak, points, created_at)"
     " SELECT :a, day, streak, points, created_at FROM checkins WHERE customer_id = :b";
 static const char sql_merge_checkins_del[] = "DELETE FROM checkins WHERE customer_id = :b";
-static const char sql_merge_coupons[] = "UPDATE coupons SET customer_id = :a WHERE customer_id = :b";
+static const char sql_merge_coupons[] =
+    "UPDATE coupons SET customer_id = :a WHERE customer_id = :b";
 static const char sql_merge_redemptions[] =
     "UPDATE redemptions SET customer_id = :a WHERE customer_id = :b";
-static const char sql_merge_content[] = "UPDATE content SET customer_id = :a WHERE customer_id = :b";
+static const char sql_merge_content[] =
+    "UPDATE content SET customer_id = :a WHERE customer_id = :b";
 static const char sql_merge_groups[] =
     "INSERT OR IGNORE INTO group_members(group_id, customer_id, joined_at)"
     " SELECT group_id, :a, joined_at FROM group_members WHERE customer_id = :b";
@@ -244,10 +249,10 @@ static const char sql_merge_delete[] = "DELETE FROM customers WHERE id = :b";
 int store_customer_merge(struct store_db *db, int64_t into, int64_t from, int64_t now)
 {
 	static const char *const steps[] = {
-	    sql_merge_orders,	    sql_merge_tags,	     sql_merge_tags_del,    sql_merge_events,
-	    sql_merge_chain,	    sql_merge_points,	     sql_merge_wallet,	    sql_merge_checkins,
-	    sql_merge_checkins_del, sql_merge_coupons,	     sql_merge_redemptions, sql_merge_content,
-	    sql_merge_groups,	    sql_merge_groups_del,    sql_merge_audiences,   sql_merge_balances,
+	    sql_merge_orders,       sql_merge_tags,       sql_merge_tags_del,    sql_merge_events,
+	    sql_merge_chain,        sql_merge_points,     sql_merge_wallet,      sql_merge_checkins,
+	    sql_merge_checkins_del, sql_merge_coupons,    sql_merge_redemptions, sql_merge_content,
+	    sql_merge_groups,       sql_merge_groups_del, sql_merge_audiences,   sql_merge_balances,
 	    sql_merge_delete};
 	int rc = run_all(db, steps, SCRM_ARRAY_LEN(steps), into, from);
 	if (rc != ST_OK)
@@ -290,7 +295,7 @@ static void build_where(struct buf *b, const struct customer_filter *f)
 			buf_puts(b, " AND c.email >= :q AND c.email < :qend");
 		else
 			buf_puts(b, " AND ((c.name >= :q AND c.name < :qend) OR c.unionid = :q"
-				    " OR (c.email >= :q AND c.email < :qend))");
+			            " OR (c.email >= :q AND c.email < :qend))");
 	}
 	if (f->stage)
 		buf_puts(b, " AND c.stage = :stage");
@@ -299,7 +304,8 @@ static void build_where(struct buf *b, const struct customer_filter *f)
 	if (f->source_channel_id)
 		buf_puts(b, " AND c.source_channel_id = :ch");
 	if (f->tag_id)
-		buf_puts(b, " AND c.id IN (SELECT customer_id FROM customer_tags WHERE tag_id = :tag)");
+		buf_puts(
+		    b, " AND c.id IN (SELECT customer_id FROM customer_tags WHERE tag_id = :tag)");
 }
 
 static void bind_filter(sqlite3_stmt *st, const struct customer_filter *f, char **qend)
@@ -320,7 +326,7 @@ static void bind_filter(sqlite3_stmt *st, const struct customer_filter *f, char 
 }
 
 int store_customer_list(struct store_db *db, const struct customer_filter *f, int64_t before_id,
-			int limit, store_customer_cb cb, void *arg)
+                        int limit, store_customer_cb cb, void *arg)
 {
 	struct buf sql = {0};
 	buf_puts(&sql, "SELECT " DB_CUSTOMER_COLS " FROM customers c");
@@ -369,10 +375,11 @@ int64_t store_customer_count(struct store_db *db, const struct customer_filter *
 /* Tags of customers ------------------------------------------------------------ */
 
 static const char sql_ctags[] = "SELECT t.id, t.name FROM customer_tags ct JOIN tags t"
-				" ON t.id = ct.tag_id WHERE ct.customer_id = :c ORDER BY t.name";
+                                " ON t.id = ct.tag_id WHERE ct.customer_id = :c ORDER BY t.name";
 static const char sql_ctag_add[] =
     "INSERT OR IGNORE INTO customer_tags(customer_id, tag_id, created_at) VALUES (:c, :t, :now)";
-static const char sql_ctag_del[] = "DELETE FROM customer_tags WHERE customer_id = :c AND tag_id = :t";
+static const char sql_ctag_del[] =
+    "DELETE FROM customer_tags WHERE customer_id = :c AND tag_id = :t";
 
 int store_customer_tags(struct store_db *db, int64_t customer_id, store_tag_ref_cb cb, void *arg)
 {
@@ -388,7 +395,7 @@ int store_customer_tags(struct store_db *db, int64_t customer_id, store_tag_ref_
 }
 
 static int tag_change(struct store_db *db, const char *sql, int64_t c, int64_t t, int64_t now,
-		      int none)
+                      int none)
 {
 	sqlite3_stmt *st = db_stmt(db, sql);
 	if (!st)
@@ -438,8 +445,8 @@ int store_event_add(struct store_db *db, const struct customer_event *e)
 	return rc < 0 ? -rc : ST_OK;
 }
 
-int store_event_list(struct store_db *db, int64_t customer_id, int64_t before_at,
-		     int64_t before_id, int limit, store_event_cb cb, void *arg)
+int store_event_list(struct store_db *db, int64_t customer_id, int64_t before_at, int64_t before_id,
+                     int limit, store_event_cb cb, void *arg)
 {
 	sqlite3_stmt *st = db_stmt(db, sql_event_list);
 	if (!st)

@@ -74,7 +74,7 @@ int db_exec(struct store_db *db, const char *sql)
 	if (rc != SQLITE_OK) {
 		/* name the statement by its first line: migrations are whole files */
 		log_error("store: %s (in: %.*s)", msg ? msg : sqlite3_errstr(rc),
-			  (int)strcspn(sql, "\n"), sql);
+		          (int)strcspn(sql, "\n"), sql);
 		sqlite3_free(msg);
 		return -db_rc(rc);
 	}
@@ -97,7 +97,8 @@ struct store_db *db_open(bool reader)
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
 	int rc = sqlite3_open_v2(opt_path, &h, flags, NULL);
 	if (rc != SQLITE_OK) {
-		log_error("store: cannot open %s: %s", opt_path, h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
+		log_error("store: cannot open %s: %s", opt_path,
+		          h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
 		sqlite3_close(h);
 		return NULL;
 	}
@@ -108,10 +109,10 @@ struct store_db *db_open(bool reader)
 	sqlite3_busy_timeout(h, (int)opts.busy_timeout_ms);
 	char pragmas[512];
 	snprintf(pragmas, sizeof pragmas,
-		 "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
-		 "PRAGMA cache_size=-%u; PRAGMA temp_store=MEMORY; %s",
-		 opts.sync_full ? "FULL" : "NORMAL", opts.cache_mb * 1024,
-		 reader ? "PRAGMA query_only=ON;" : "");
+	         "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
+	         "PRAGMA cache_size=-%u; PRAGMA temp_store=MEMORY; %s",
+	         opts.sync_full ? "FULL" : "NORMAL", opts.cache_mb * 1024,
+	         reader ? "PRAGMA query_only=ON;" : "");
 	if (db_exec(db, pragmas) < 0) {
 		db_close(db);
 		return NULL;

@@ -23,8 +23,20 @@
 #include <malloc.h>
 #endif
 
-enum { S_CUSTOMER, S_ORDER, S_CTAG, S_EVENT, S_USER_FIND, S_USER_INS, S_CHANNEL_FIND,
-       S_CHANNEL_INS, S_TAG_FIND, S_TAG_INS, S_KEY_INS, S_N };
+enum {
+	S_CUSTOMER,
+	S_ORDER,
+	S_CTAG,
+	S_EVENT,
+	S_USER_FIND,
+	S_USER_INS,
+	S_CHANNEL_FIND,
+	S_CHANNEL_INS,
+	S_TAG_FIND,
+	S_TAG_INS,
+	S_KEY_INS,
+	S_N
+};
 
 struct saved_index {
 	char *name, *sql;
@@ -47,42 +59,43 @@ struct stmt_def {
 
 static const struct stmt_def defs[S_N] = {
     [S_CUSTOMER] = {"INSERT INTO customers(name, phone, email, unionid, gender, birthday,"
-		    " birth_month, birth_day, source_channel_id, owner_user_id, stage,"
-		    " order_count, total_spent_cents, first_order_at, last_order_at, attrs,"
-		    " created_at, updated_at, platform_mask, category_mask)"
-		    " VALUES (:name, :phone, :email, :unionid, :gender, :birthday, :bm, :bd,"
-		    " :channel, :owner, :stage, :oc, :spent, :first, :last, :attrs, :created,"
-		    " :updated, :pmask, :cmask)",
-		    {":name", ":phone", ":email", ":unionid", ":gender", ":birthday", ":bm", ":bd",
-		     ":channel", ":owner", ":stage", ":oc", ":spent", ":first", ":last", ":attrs",
-		     ":created", ":updated", ":pmask", ":cmask"}},
+                    " birth_month, birth_day, source_channel_id, owner_user_id, stage,"
+                    " order_count, total_spent_cents, first_order_at, last_order_at, attrs,"
+                    " created_at, updated_at, platform_mask, category_mask)"
+                    " VALUES (:name, :phone, :email, :unionid, :gender, :birthday, :bm, :bd,"
+                    " :channel, :owner, :stage, :oc, :spent, :first, :last, :attrs, :created,"
+                    " :updated, :pmask, :cmask)",
+                    {":name", ":phone",   ":email",   ":unionid", ":gender", ":birthday", ":bm",
+                     ":bd",   ":channel", ":owner",   ":stage",   ":oc",     ":spent",    ":first",
+                     ":last", ":attrs",   ":created", ":updated", ":pmask",  ":cmask"}},
     [S_ORDER] = {"INSERT INTO orders(platform, external_id, customer_id, buyer_phone, amount_cents,"
-		 " status, paid_at, items, bound_at, bound_by, created_at, updated_at)"
-		 " VALUES (:platform, :ext, :cid, :phone, :amount, :status, :paid, :items,"
-		 " :bound_at, :bound_by, :created, :updated)",
-		 {":platform", ":ext", ":cid", ":phone", ":amount", ":status", ":paid", ":items",
-		  ":bound_at", ":bound_by", ":created", ":updated"}},
+                 " status, paid_at, items, bound_at, bound_by, created_at, updated_at)"
+                 " VALUES (:platform, :ext, :cid, :phone, :amount, :status, :paid, :items,"
+                 " :bound_at, :bound_by, :created, :updated)",
+                 {":platform", ":ext", ":cid", ":phone", ":amount", ":status", ":paid", ":items",
+                  ":bound_at", ":bound_by", ":created", ":updated"}},
     [S_CTAG] = {"INSERT INTO customer_tags(customer_id, tag_id, created_at)"
-		" VALUES (:cid, :tid, :at)",
-		{":cid", ":tid", ":at"}},
+                " VALUES (:cid, :tid, :at)",
+                {":cid", ":tid", ":at"}},
     [S_EVENT] = {"INSERT INTO customer_events(customer_id, at, kind, ref_type, ref_id, data)"
-		 " VALUES (:cid, :at, :kind, :rt, :rid, :data)",
-		 {":cid", ":at", ":kind", ":rt", ":rid", ":data"}},
+                 " VALUES (:cid, :at, :kind, :rt, :rid, :data)",
+                 {":cid", ":at", ":kind", ":rt", ":rid", ":data"}},
     [S_USER_FIND] = {"SELECT id FROM users WHERE username = :u", {":u"}},
     [S_USER_INS] = {"INSERT INTO users(username, display_name, role, password_hash, created_at,"
-		    " updated_at) VALUES (:u, :d, :r, :p, :t, :t)",
-		    {":u", ":d", ":r", ":p", ":t"}},
+                    " updated_at) VALUES (:u, :d, :r, :p, :t, :t)",
+                    {":u", ":d", ":r", ":p", ":t"}},
     [S_CHANNEL_FIND] = {"SELECT id FROM channels WHERE code = :code", {":code"}},
     [S_CHANNEL_INS] = {"INSERT INTO channels(name, kind, units, cost_cents, code, contact_url,"
-		       " created_at, updated_at) VALUES (:name, :kind, :units, :cost, :code, :url,"
-		       " :t, :t)",
-		       {":name", ":kind", ":units", ":cost", ":code", ":url", ":t"}},
+                       " created_at, updated_at) VALUES (:name, :kind, :units, :cost, :code, :url,"
+                       " :t, :t)",
+                       {":name", ":kind", ":units", ":cost", ":code", ":url", ":t"}},
     [S_TAG_FIND] = {"SELECT id FROM tags WHERE name = :name", {":name"}},
     [S_TAG_INS] = {"INSERT INTO tags(name, tag_group, color, kind, created_at, updated_at)"
-		   " VALUES (:name, :grp, :color, 'manual', :t, :t)",
-		   {":name", ":grp", ":color", ":t"}},
-    [S_KEY_INS] = {"INSERT OR IGNORE INTO purchase_keys(kind, name, bit) VALUES (:kind, :name, :bit)",
-		   {":kind", ":name", ":bit"}},
+                   " VALUES (:name, :grp, :color, 'manual', :t, :t)",
+                   {":name", ":grp", ":color", ":t"}},
+    [S_KEY_INS] =
+        {"INSERT OR IGNORE INTO purchase_keys(kind, name, bit) VALUES (:kind, :name, :bit)",
+         {":kind", ":name", ":bit"}},
 };
 
 /* The tables this loader fills: their secondary indexes are rebuilt after the load. */
@@ -101,7 +114,7 @@ static int prepare_all(struct store_demo *ld)
 {
 	for (int i = 0; i < S_N; i++) {
 		int rc = sqlite3_prepare_v3(ld->db->h, defs[i].sql, -1, SQLITE_PREPARE_PERSISTENT,
-					    &ld->st[i], NULL);
+		                            &ld->st[i], NULL);
 		if (rc != SQLITE_OK)
 			return fail(ld, rc, "prepare");
 		int n = 0;
@@ -111,7 +124,7 @@ static int prepare_all(struct store_demo *ld)
 			if (sqlite3_bind_parameter_index(ld->st[i], defs[i].params[k]) != k + 1 ||
 			    sqlite3_bind_parameter_count(ld->st[i]) != n) {
 				log_error("demo-data: parameter %s out of order in %s",
-					  defs[i].params[k], defs[i].sql);
+				          defs[i].params[k], defs[i].sql);
 				return ST_ERR;
 			}
 		}
@@ -257,14 +270,14 @@ int store_demo_begin(int64_t cache_mb, struct store_demo **out)
 	 * files, not to memory, so that the rebuild stays within it. */
 	char pragmas[160];
 	snprintf(pragmas, sizeof pragmas,
-		 "PRAGMA cache_size=-%lld; PRAGMA temp_store=FILE; PRAGMA threads=2;",
-		 (long long)cache_mb * 1024);
+	         "PRAGMA cache_size=-%lld; PRAGMA temp_store=FILE; PRAGMA threads=2;",
+	         (long long)cache_mb * 1024);
 	int rc = db_exec(ld->db, pragmas) < 0 ? ST_ERR : ST_OK;
 	if (rc == ST_OK) {
 		ld->wal_off = set_journal(ld, "delete");
 		if (!ld->wal_off)
 			log_info("demo-data: the database is open elsewhere; loading through"
-				 " the WAL");
+			         " the WAL");
 	}
 	if (rc == ST_OK && db_exec(ld->db, "BEGIN IMMEDIATE") < 0)
 		rc = ST_BUSY;
@@ -390,7 +403,7 @@ int store_demo_order_insert(struct store_demo *ld, const struct demo_order *o, i
 }
 
 int store_demo_customer_tag_insert(struct store_demo *ld, int64_t customer_id, int64_t tag_id,
-				   int64_t at)
+                                   int64_t at)
 {
 	sqlite3_stmt *st = ld->st[S_CTAG];
 	bi(st, 1, customer_id);

@@ -27,7 +27,7 @@ int store_setting_get(struct store_db *db, const char *key, char **value)
 int store_setting_put(struct store_db *db, const char *key, const char *value, int64_t now)
 {
 	static const char sql[] = "INSERT INTO settings(key, value, updated_at) VALUES (:k, :v, :t)"
-				  " ON CONFLICT(key) DO UPDATE SET value = :v, updated_at = :t";
+	                          " ON CONFLICT(key) DO UPDATE SET value = :v, updated_at = :t";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	if (!st)
 		return ST_ERR;
@@ -54,7 +54,7 @@ static const char sql_wallet_bal[] =
 
 /* Insert a ledger row and move the balance with it. */
 static int ledger_add(struct store_db *db, const char *ins, const char *bal,
-		      const struct ledger_entry *e, int64_t *id)
+                      const struct ledger_entry *e, int64_t *id)
 {
 	sqlite3_stmt *st = db_stmt(db, ins);
 	if (!st)
@@ -93,7 +93,7 @@ int store_wallet_add(struct store_db *db, const struct ledger_entry *e, int64_t 
 }
 
 static int64_t customer_scalar(struct store_db *db, const char *sql, int64_t customer_id,
-			       int64_t since)
+                               int64_t since)
 {
 	sqlite3_stmt *st = db_stmt(db, sql);
 	if (!st)
@@ -117,7 +117,7 @@ int64_t store_wallet_balance(struct store_db *db, int64_t customer_id)
 }
 
 int store_points_lots(struct store_db *db, int64_t customer_id, int64_t order_id, int limit,
-		      store_lot_cb cb, void *arg)
+                      store_lot_cb cb, void *arg)
 {
 	/* with order_id 0 the first key is the same for every lot */
 	static const char sql[] =
@@ -184,8 +184,8 @@ int64_t store_spent_since(struct store_db *db, int64_t customer_id, int64_t sinc
 	return customer_scalar(db, sql, customer_id, since);
 }
 
-static int ledger_list(struct store_db *db, const char *sql, int64_t customer_id,
-		       int64_t before_id, int limit, store_ledger_cb cb, void *arg)
+static int ledger_list(struct store_db *db, const char *sql, int64_t customer_id, int64_t before_id,
+                       int limit, store_ledger_cb cb, void *arg)
 {
 	sqlite3_stmt *st = db_stmt(db, sql);
 	if (!st)
@@ -215,20 +215,22 @@ static int ledger_list(struct store_db *db, const char *sql, int64_t customer_id
 }
 
 int store_points_list(struct store_db *db, int64_t customer_id, int64_t before_id, int limit,
-		      store_ledger_cb cb, void *arg)
+                      store_ledger_cb cb, void *arg)
 {
 	static const char sql[] =
-	    "SELECT id, delta, reason, ref_type, coalesce(ref_id, 0), note, coalesce(expires_at, 0),"
+	    "SELECT id, delta, reason, ref_type, coalesce(ref_id, 0), note, coalesce(expires_at, "
+	    "0),"
 	    " remaining, shortfall, created_at FROM points_ledger WHERE customer_id = :c AND"
 	    " (:before = 0 OR id < :before) ORDER BY id DESC LIMIT :lim";
 	return ledger_list(db, sql, customer_id, before_id, limit, cb, arg);
 }
 
 int store_wallet_list(struct store_db *db, int64_t customer_id, int64_t before_id, int limit,
-		      store_ledger_cb cb, void *arg)
+                      store_ledger_cb cb, void *arg)
 {
 	static const char sql[] =
-	    "SELECT id, delta_cents, reason, ref_type, coalesce(ref_id, 0), note, 0, 0, 0, created_at"
+	    "SELECT id, delta_cents, reason, ref_type, coalesce(ref_id, 0), note, 0, 0, 0, "
+	    "created_at"
 	    " FROM wallet_ledger WHERE customer_id = :c AND (:before = 0 OR id < :before)"
 	    " ORDER BY id DESC LIMIT :lim";
 	return ledger_list(db, sql, customer_id, before_id, limit, cb, arg);
@@ -269,7 +271,7 @@ int store_points_expire_due(struct store_db *db, int64_t now, int64_t *count, in
 			return -rc;
 		if (i == 3) {
 			sqlite3_stmt *q = db_stmt(db, "SELECT count(*), coalesce(sum(remaining), 0)"
-						      " FROM temp.expiring");
+			                              " FROM temp.expiring");
 			if (q && db_step(db, q) == SQLITE_ROW) {
 				*count = sqlite3_column_int64(q, 0);
 				*points = sqlite3_column_int64(q, 1);
@@ -284,11 +286,11 @@ int store_points_expire_due(struct store_db *db, int64_t now, int64_t *count, in
 /* Content ----------------------------------------------------------------------- */
 
 int store_content_add(struct store_db *db, int64_t customer_id, const char *kind, int64_t order_id,
-		      const char *url, const char *note, int64_t points, int64_t now, int64_t *id)
+                      const char *url, const char *note, int64_t points, int64_t now, int64_t *id)
 {
-	static const char sql[] =
-	    "INSERT INTO content(customer_id, kind, order_id, url, note, points_awarded, created_at)"
-	    " VALUES (:c, :k, nullif(:o, 0), :u, :n, :p, :t)";
+	static const char sql[] = "INSERT INTO content(customer_id, kind, order_id, url, note, "
+	                          "points_awarded, created_at)"
+	                          " VALUES (:c, :k, nullif(:o, 0), :u, :n, :p, :t)";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	if (!st)
 		return ST_ERR;
@@ -305,7 +307,7 @@ int store_content_add(struct store_db *db, int64_t customer_id, const char *kind
 bool store_content_review_paid(struct store_db *db, int64_t order_id)
 {
 	static const char sql[] = "SELECT count(*) FROM content WHERE order_id = :c AND"
-				  " kind = 'review' AND points_awarded > 0";
+	                          " kind = 'review' AND points_awarded > 0";
 	return customer_scalar(db, sql, order_id, 0) > 0;
 }
 
@@ -314,7 +316,7 @@ bool store_content_review_paid(struct store_db *db, int64_t order_id)
 int store_checkin_last(struct store_db *db, int64_t customer_id, int64_t *day, int *streak)
 {
 	static const char sql[] = "SELECT day, streak FROM checkins WHERE customer_id = :c"
-				  " ORDER BY day DESC LIMIT 1";
+	                          " ORDER BY day DESC LIMIT 1";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	if (!st)
 		return ST_ERR;
@@ -329,10 +331,11 @@ int store_checkin_last(struct store_db *db, int64_t customer_id, int64_t *day, i
 }
 
 int store_checkin_add(struct store_db *db, int64_t customer_id, int64_t day, int streak,
-		      int64_t points, int64_t now)
+                      int64_t points, int64_t now)
 {
-	static const char sql[] = "INSERT INTO checkins(customer_id, day, streak, points, created_at)"
-				  " VALUES (:c, :d, :s, :p, :t)";
+	static const char sql[] =
+	    "INSERT INTO checkins(customer_id, day, streak, points, created_at)"
+	    " VALUES (:c, :d, :s, :p, :t)";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	if (!st)
 		return ST_ERR;
@@ -412,8 +415,9 @@ int store_tier_insert(struct store_db *db, struct tier *t)
 
 int store_tier_update(struct store_db *db, const struct tier *t)
 {
-	static const char sql[] = "UPDATE tiers SET name = :n, basis = :b, threshold = :th, rank = :rk,"
-				  " discount_pct = :dp, perks = :p, updated_at = :t WHERE id = :id";
+	static const char sql[] =
+	    "UPDATE tiers SET name = :n, basis = :b, threshold = :th, rank = :rk,"
+	    " discount_pct = :dp, perks = :p, updated_at = :t WHERE id = :id";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	if (!st)
 		return ST_ERR;
@@ -428,7 +432,7 @@ int store_tier_delete(struct store_db *db, int64_t id)
 	/* an override of the tier ends with it (the foreign key clears the id,
 	 * and its end date must go too) */
 	static const char end[] = "UPDATE customers SET tier_override_until = NULL"
-				  " WHERE tier_override_id = :id";
+	                          " WHERE tier_override_id = :id";
 	static const char sql[] = "DELETE FROM tiers WHERE id = :id";
 	sqlite3_stmt *st = db_stmt(db, end);
 	if (!st)
@@ -477,9 +481,8 @@ int64_t store_tier_next_rank(struct store_db *db)
 
 int store_customer_tier_get(struct store_db *db, int64_t customer_id, struct customer_tier *out)
 {
-	static const char sql[] =
-	    "SELECT coalesce(tier_id, 0), coalesce(tier_override_id, 0),"
-	    " coalesce(tier_override_until, 0) FROM customers WHERE id = :c";
+	static const char sql[] = "SELECT coalesce(tier_id, 0), coalesce(tier_override_id, 0),"
+	                          " coalesce(tier_override_until, 0) FROM customers WHERE id = :c";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	if (!st)
 		return ST_ERR;
@@ -495,7 +498,7 @@ int store_customer_tier_get(struct store_db *db, int64_t customer_id, struct cus
 }
 
 int store_customer_tier_set(struct store_db *db, int64_t customer_id, const struct customer_tier *t,
-			    int64_t now)
+                            int64_t now)
 {
 	static const char sql[] =
 	    "UPDATE customers SET tier_id = nullif(:t, 0), tier_override_id = nullif(:o, 0),"
@@ -517,7 +520,7 @@ int64_t store_customer_max_id(struct store_db *db)
 }
 
 int store_tier_scan(struct store_db *db, int64_t from, int64_t to, int64_t since, bool want_spent,
-		    bool want_points, store_tier_row_cb cb, void *arg)
+                    bool want_points, store_tier_row_cb cb, void *arg)
 {
 	/* one statement for each combination, so SQLite never computes a sum that
 	 * no tier needs */
@@ -526,17 +529,20 @@ int store_tier_scan(struct store_db *db, int64_t from, int64_t to, int64_t since
 	    " coalesce(tier_override_until, 0), 0, 0 FROM customers WHERE id >= :a AND id < :b"
 	    " AND erased_at IS NULL",
 	    "SELECT c.id, coalesce(c.tier_id, 0), coalesce(c.tier_override_id, 0),"
-	    " coalesce(c.tier_override_until, 0), (SELECT coalesce(sum(amount_cents), 0) FROM orders o"
+	    " coalesce(c.tier_override_until, 0), (SELECT coalesce(sum(amount_cents), 0) FROM "
+	    "orders o"
 	    " WHERE o.customer_id = c.id AND o.paid_at >= :since AND o.status = 'paid'), 0"
 	    " FROM customers c WHERE c.id >= :a AND c.id < :b AND c.erased_at IS NULL",
 	    "SELECT c.id, coalesce(c.tier_id, 0), coalesce(c.tier_override_id, 0),"
-	    " coalesce(c.tier_override_until, 0), 0, (SELECT coalesce(sum(delta - shortfall), 0) FROM"
+	    " coalesce(c.tier_override_until, 0), 0, (SELECT coalesce(sum(delta - shortfall), 0) "
+	    "FROM"
 	    " points_ledger p WHERE p.customer_id = c.id AND p.created_at >= :since AND"
 	    " (p.delta > 0 OR (p.reason = 'refund' AND p.ref_type = 'order'))) FROM customers c"
 	    " WHERE c.id >= :a AND c.id < :b"
 	    " AND c.erased_at IS NULL",
 	    "SELECT c.id, coalesce(c.tier_id, 0), coalesce(c.tier_override_id, 0),"
-	    " coalesce(c.tier_override_until, 0), (SELECT coalesce(sum(amount_cents), 0) FROM orders o"
+	    " coalesce(c.tier_override_until, 0), (SELECT coalesce(sum(amount_cents), 0) FROM "
+	    "orders o"
 	    " WHERE o.customer_id = c.id AND o.paid_at >= :since AND o.status = 'paid'),"
 	    " (SELECT coalesce(sum(delta - shortfall), 0) FROM points_ledger p WHERE"
 	    " p.customer_id = c.id AND p.created_at >= :since AND (p.delta > 0 OR"
@@ -553,7 +559,7 @@ int store_tier_scan(struct store_db *db, int64_t from, int64_t to, int64_t since
 	int rc;
 	while ((rc = db_step(db, st)) == SQLITE_ROW) {
 		struct customer_tier t = {sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
-					  sqlite3_column_int64(st, 3)};
+		                          sqlite3_column_int64(st, 3)};
 		cb(arg, sqlite3_column_int64(st, 0), &t, sqlite3_column_int64(st, 4),
 		   sqlite3_column_int64(st, 5));
 	}

@@ -36,7 +36,8 @@ static bool parse_name(const char *fn, int *version)
 		v = v * 10 + (fn[i] - '0');
 	}
 	for (size_t i = 5; i < n - 4; i++)
-		if (!((fn[i] >= 'a' && fn[i] <= 'z') || (fn[i] >= '0' && fn[i] <= '9') || fn[i] == '_'))
+		if (!((fn[i] >= 'a' && fn[i] <= 'z') || (fn[i] >= '0' && fn[i] <= '9') ||
+		      fn[i] == '_'))
 			return false;
 	*version = v;
 	return v > 0;
@@ -52,12 +53,12 @@ static void free_migs(struct mig *m, size_t n)
 }
 
 static const char sql_create[] = "CREATE TABLE IF NOT EXISTS schema_migrations("
-				 " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-				 " checksum TEXT NOT NULL, applied_at INTEGER NOT NULL)";
+                                 " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                                 " checksum TEXT NOT NULL, applied_at INTEGER NOT NULL)";
 static const char sql_get[] = "SELECT checksum FROM schema_migrations WHERE version = :v";
 static const char sql_max[] = "SELECT coalesce(max(version), 0) FROM schema_migrations";
 static const char sql_put[] = "INSERT INTO schema_migrations(version, name, checksum, applied_at)"
-			      " VALUES (:v, :n, :c, :t)";
+                              " VALUES (:v, :n, :c, :t)";
 
 int store_migrate(struct store_db *db, const char *dir, bool verbose)
 {
@@ -102,9 +103,10 @@ int store_migrate(struct store_db *db, const char *dir, bool verbose)
 		goto out;
 	sqlite3_stmt *st;
 	if (have > (n ? migs[n - 1].version : 0)) {
-		log_error("store: the database is at schema version %lld, newer than this scrmd knows "
-			  "(%d); run the matching scrmd version",
-			  (long long)have, n ? migs[n - 1].version : 0);
+		log_error(
+		    "store: the database is at schema version %lld, newer than this scrmd knows "
+		    "(%d); run the matching scrmd version",
+		    (long long)have, n ? migs[n - 1].version : 0);
 		goto out;
 	}
 
@@ -133,8 +135,8 @@ int store_migrate(struct store_db *db, const char *dir, bool verbose)
 			free(sql);
 			if (!same) {
 				log_error("store: migration %s was changed after it was applied; "
-					  "migrations must never be edited, add a new one",
-					  migs[i].name);
+				          "migrations must never be edited, add a new one",
+				          migs[i].name);
 				goto out;
 			}
 			continue;
@@ -162,7 +164,8 @@ int store_migrate(struct store_db *db, const char *dir, bool verbose)
 		if (er != 0) {
 			if (!sqlite3_get_autocommit(db->h))
 				db_exec(db, "ROLLBACK");
-			log_error("store: migration %s failed; nothing of it was applied", migs[i].name);
+			log_error("store: migration %s failed; nothing of it was applied",
+			          migs[i].name);
 			goto out;
 		}
 		applied++;

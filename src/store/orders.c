@@ -22,8 +22,8 @@ void order_clear(struct order *o)
 }
 
 #define ORDER_COLS                                                                                 \
-	"id, coalesce(customer_id, 0), platform, external_id, buyer_phone, status, items,"          \
-	" referral_code, bound_by, amount_cents, paid_at, coalesce(bound_at, 0), created_at,"       \
+	"id, coalesce(customer_id, 0), platform, external_id, buyer_phone, status, items,"         \
+	" referral_code, bound_by, amount_cents, paid_at, coalesce(bound_at, 0), created_at,"      \
 	" updated_at"
 
 static void read_order(sqlite3_stmt *st, struct order *o)
@@ -78,7 +78,7 @@ int store_order_get(struct store_db *db, int64_t id, struct order *out)
 }
 
 int store_order_by_key(struct store_db *db, const char *platform, const char *external_id,
-		       struct order *out)
+                       struct order *out)
 {
 	sqlite3_stmt *st = db_stmt(db, sql_by_key);
 	if (!st)
@@ -173,8 +173,8 @@ static void bind_filter(sqlite3_stmt *st, const struct order_filter *f)
 		db_bind_text(st, ":s", f->status);
 }
 
-int store_order_list(struct store_db *db, const struct order_filter *f, int64_t before_id, int limit,
-		     store_order_cb cb, void *arg)
+int store_order_list(struct store_db *db, const struct order_filter *f, int64_t before_id,
+                     int limit, store_order_cb cb, void *arg)
 {
 	struct buf sql = {0};
 	buf_puts(&sql, "SELECT " ORDER_COLS " FROM orders");

@@ -30,7 +30,7 @@ void redemption_clear(struct redemption *r)
 /* Rewards --------------------------------------------------------------------- */
 
 #define REWARD_COLS                                                                                \
-	"id, name, kind, points_cost, stock IS NOT NULL, coalesce(stock, 0), per_customer_limit,"   \
+	"id, name, kind, points_cost, stock IS NOT NULL, coalesce(stock, 0), per_customer_limit,"  \
 	" coalesce(starts_at, 0), coalesce(ends_at, 0), coalesce(coupon_template_id, 0), prizes,"  \
 	" active, created_at, updated_at"
 
@@ -131,7 +131,7 @@ static const char sql_reward_count[] =
     "SELECT count(*) FROM rewards WHERE (:k IS NULL OR kind = :k) AND (:a < 0 OR active = :a)";
 
 int store_reward_list(struct store_db *db, const struct reward_filter *f, int64_t after_id,
-		      int limit, store_reward_cb cb, void *arg)
+                      int limit, store_reward_cb cb, void *arg)
 {
 	sqlite3_stmt *st = db_stmt(db, sql_reward_list);
 	if (!st)
@@ -166,7 +166,7 @@ int store_reward_take_stock(struct store_db *db, int64_t id, int64_t now)
 	/* the condition is in the statement, so a stock can never go below zero
 	 * whatever the caller checked before */
 	static const char sql[] = "UPDATE rewards SET stock = stock - 1, updated_at = :now"
-				  " WHERE id = :id AND stock > 0";
+	                          " WHERE id = :id AND stock > 0";
 	static const char sql_left[] = "SELECT stock IS NOT NULL FROM rewards WHERE id = :id";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	if (!st)
@@ -232,17 +232,16 @@ int64_t store_redemption_count_by(struct store_db *db, int64_t reward_id, int64_
 	" d.created_at, w.name, w.kind FROM redemptions d JOIN rewards w ON w.id = d.reward_id"
 
 /* one statement per key, each served by its own index */
-static const char sql_by_reward[] = "SELECT " REDEMPTION_COLS
-				    " WHERE d.reward_id = :k AND d.id < :before"
-				    " ORDER BY d.id DESC LIMIT :lim";
-static const char sql_by_customer[] = "SELECT " REDEMPTION_COLS
-				      " WHERE d.customer_id = :k AND d.id < :before"
-				      " ORDER BY d.id DESC LIMIT :lim";
-static const char sql_count_customer[] =
-    "SELECT count(*) FROM redemptions WHERE customer_id = :k";
+static const char sql_by_reward[] =
+    "SELECT " REDEMPTION_COLS " WHERE d.reward_id = :k AND d.id < :before"
+    " ORDER BY d.id DESC LIMIT :lim";
+static const char sql_by_customer[] =
+    "SELECT " REDEMPTION_COLS " WHERE d.customer_id = :k AND d.id < :before"
+    " ORDER BY d.id DESC LIMIT :lim";
+static const char sql_count_customer[] = "SELECT count(*) FROM redemptions WHERE customer_id = :k";
 
-int store_redemption_list(struct store_db *db, const struct redemption_filter *f,
-			  int64_t before_id, int limit, store_redemption_cb cb, void *arg)
+int store_redemption_list(struct store_db *db, const struct redemption_filter *f, int64_t before_id,
+                          int limit, store_redemption_cb cb, void *arg)
 {
 	sqlite3_stmt *st = db_stmt(db, f->reward_id ? sql_by_reward : sql_by_customer);
 	if (!st)

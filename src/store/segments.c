@@ -13,7 +13,7 @@
  * come after the rule in the text (SQLite numbers a named parameter by its
  * first appearance). */
 static sqlite3_stmt *prepare_rule(struct store_db *db, const char *head, const struct rule_sql *r,
-				  const char *tail)
+                                  const char *tail)
 {
 	struct buf sql = {0};
 	buf_printf(&sql, "%s (%s)%s", head, r->where, tail ? tail : "");
@@ -47,10 +47,11 @@ int64_t store_segment_count(struct store_db *db, const struct rule_sql *r)
 }
 
 int store_segment_list(struct store_db *db, const struct rule_sql *r, int64_t before_id, int limit,
-		       store_customer_cb cb, void *arg)
+                       store_customer_cb cb, void *arg)
 {
-	sqlite3_stmt *st = prepare_rule(db, "SELECT " DB_CUSTOMER_COLS " " LIVE, r,
-					" AND (:before = 0 OR c.id < :before) ORDER BY c.id DESC LIMIT :lim");
+	sqlite3_stmt *st =
+	    prepare_rule(db, "SELECT " DB_CUSTOMER_COLS " " LIVE, r,
+	                 " AND (:before = 0 OR c.id < :before) ORDER BY c.id DESC LIMIT :lim");
 	if (!st)
 		return ST_ERR;
 	db_bind_i64(st, ":before", before_id);
@@ -70,7 +71,7 @@ int store_segment_matches(struct store_db *db, const struct rule_sql *r, int64_t
 {
 	/* the rule's ?1..?n come first in the text, so that :cid numbers after them */
 	sqlite3_stmt *st = prepare_rule(db, "SELECT count(*) FROM customers c WHERE", r,
-					" AND c.id = :cid AND c.erased_at IS NULL");
+	                                " AND c.id = :cid AND c.erased_at IS NULL");
 	if (!st)
 		return -1;
 	db_bind_i64(st, ":cid", customer_id);
@@ -87,7 +88,8 @@ static int fill_match(struct store_db *db, const struct rule_sql *r)
 		rc = db_exec(db, "DELETE FROM temp.seg_match");
 	if (rc < 0)
 		return -rc;
-	sqlite3_stmt *st = prepare_rule(db, "INSERT INTO temp.seg_match SELECT c.id " LIVE, r, NULL);
+	sqlite3_stmt *st =
+	    prepare_rule(db, "INSERT INTO temp.seg_match SELECT c.id " LIVE, r, NULL);
 	if (!st)
 		return ST_ERR;
 	rc = db_run(db, st);
@@ -97,7 +99,7 @@ static int fill_match(struct store_db *db, const struct rule_sql *r)
 
 /* Run a step of a set difference with the usual named parameters. */
 static int run_step(struct store_db *db, const char *sql, int64_t id, const char *name, int64_t now,
-		    int64_t *changes)
+                    int64_t *changes)
 {
 	sqlite3_stmt *st = db_stmt(db, sql);
 	if (!st)
@@ -135,7 +137,7 @@ static const char sql_tag_del[] =
     " (SELECT id FROM temp.seg_match)";
 
 int store_autotag_apply(struct store_db *db, int64_t tag_id, const char *tag_name,
-			const struct rule_sql *r, int64_t now, int64_t *added, int64_t *removed)
+                        const struct rule_sql *r, int64_t now, int64_t *added, int64_t *removed)
 {
 	int st = fill_match(db, r);
 	if (st == ST_OK)
@@ -150,10 +152,10 @@ int store_autotag_apply(struct store_db *db, int64_t tag_id, const char *tag_nam
 }
 
 int store_autotag_set(struct store_db *db, int64_t tag_id, const char *tag_name,
-		      int64_t customer_id, bool has, int64_t now, bool *changed)
+                      int64_t customer_id, bool has, int64_t now, bool *changed)
 {
 	int st = has ? store_customer_tag_add(db, customer_id, tag_id, now)
-		     : store_customer_tag_remove(db, customer_id, tag_id);
+	             : store_customer_tag_remove(db, customer_id, tag_id);
 	*changed = st == ST_OK;
 	if (st == ST_CONFLICT || st == ST_NOT_FOUND)
 		return ST_OK;
@@ -197,7 +199,7 @@ static const char sql_aud_count[] =
 static const char sql_aud_name[] = "SELECT name FROM audiences WHERE id = :id";
 
 int store_audience_apply(struct store_db *db, int64_t audience_id, const struct rule_sql *r,
-			 int64_t now, bool events, int64_t *count, int64_t *entered, int64_t *left)
+                         int64_t now, bool events, int64_t *count, int64_t *entered, int64_t *left)
 {
 	char *name = NULL;
 	sqlite3_stmt *q = db_stmt(db, sql_aud_name);
@@ -320,8 +322,9 @@ void audience_clear(struct audience *a)
 	memset(a, 0, sizeof *a);
 }
 
-#define AUD_COLS "id, name, rule, customer_count, coalesce(evaluated_at, 0), coalesce(created_by, 0)," \
-		 " created_at, updated_at"
+#define AUD_COLS                                                                                   \
+	"id, name, rule, customer_count, coalesce(evaluated_at, 0), coalesce(created_by, 0),"      \
+	" created_at, updated_at"
 
 static void read_audience(sqlite3_stmt *st, struct audience *a)
 {
@@ -390,7 +393,7 @@ int store_audience_delete(struct store_db *db, int64_t id)
 }
 
 int store_audience_list(struct store_db *db, int64_t after_id, int limit, store_audience_cb cb,
-			void *arg)
+                        void *arg)
 {
 	static const char sql[] =
 	    "SELECT " AUD_COLS " FROM audiences WHERE id > :after ORDER BY id LIMIT :lim";
@@ -416,7 +419,7 @@ int64_t store_audience_total(struct store_db *db)
 }
 
 int store_stage_counts(struct store_db *db, int64_t from, int64_t to, store_stage_count_cb cb,
-		       void *arg)
+                       void *arg)
 {
 	static const char sql[] =
 	    "SELECT stage, count(*) FROM customers WHERE erased_at IS NULL AND (:from = 0 OR"
@@ -450,7 +453,7 @@ void store_export_close(struct store_db *db)
 }
 
 int store_segment_export_page(struct store_db *db, const struct rule_sql *r, int64_t before_id,
-			      int limit, store_export_cb cb, void *arg)
+                              int limit, store_export_cb cb, void *arg)
 {
 	sqlite3_stmt *st = prepare_rule(
 	    db,

@@ -49,7 +49,7 @@ static const char sql_insert[] =
     "INSERT INTO tags(name, tag_group, color, kind, rule, created_at, updated_at)"
     " VALUES (:n, :g, :c, :k, :r, :t, :t)";
 static const char sql_update[] = "UPDATE tags SET name = :n, tag_group = :g, color = :c, kind = :k,"
-				 " rule = :r, updated_at = :t WHERE id = :id";
+                                 " rule = :r, updated_at = :t WHERE id = :id";
 static const char sql_delete[] = "DELETE FROM tags WHERE id = :id";
 
 int store_tag_get(struct store_db *db, int64_t id, struct tag *out)
@@ -138,7 +138,7 @@ static void bind_filter(sqlite3_stmt *st, const struct tag_filter *f, char **qen
 }
 
 int store_tag_list(struct store_db *db, const struct tag_filter *f, int64_t after_id, int limit,
-		   store_tag_cb cb, void *arg)
+                   store_tag_cb cb, void *arg)
 {
 	struct buf sql = {0};
 	buf_puts(&sql, "SELECT " TAG_COLS " FROM tags");

@@ -18,8 +18,9 @@ void api_token_clear(struct api_token *t)
 	memset(t, 0, sizeof *t);
 }
 
-#define TOKEN_COLS "id, name, role, prefix, coalesce(created_by, 0), created_at,"                   \
-		   " coalesce(last_used_at, 0), coalesce(expires_at, 0), coalesce(revoked_at, 0)"
+#define TOKEN_COLS                                                                                 \
+	"id, name, role, prefix, coalesce(created_by, 0), created_at,"                             \
+	" coalesce(last_used_at, 0), coalesce(expires_at, 0), coalesce(revoked_at, 0)"
 
 static void read_token(sqlite3_stmt *st, struct api_token *t)
 {

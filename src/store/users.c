@@ -27,7 +27,8 @@ void session_clear(struct session *s)
 	memset(s, 0, sizeof *s);
 }
 
-#define USER_COLS "id, username, display_name, role, password_hash, disabled, created_at, updated_at"
+#define USER_COLS                                                                                  \
+	"id, username, display_name, role, password_hash, disabled, created_at, updated_at"
 
 static void read_user(sqlite3_stmt *st, int c, struct user *u)
 {
@@ -59,11 +60,12 @@ static int one_user(struct store_db *db, sqlite3_stmt *st, struct user *out)
 
 static const char sql_user_get[] = "SELECT " USER_COLS " FROM users WHERE id = :id";
 static const char sql_user_by_name[] = "SELECT " USER_COLS " FROM users WHERE username = :u";
-static const char sql_user_ins[] =
-    "INSERT INTO users(username, display_name, role, password_hash, disabled, created_at, updated_at)"
-    " VALUES (:u, :d, :r, :p, :x, :t, :t)";
-static const char sql_user_upd[] = "UPDATE users SET display_name = :d, role = :r, password_hash = :p,"
-				   " disabled = :x, updated_at = :t WHERE id = :id";
+static const char sql_user_ins[] = "INSERT INTO users(username, display_name, role, password_hash, "
+                                   "disabled, created_at, updated_at)"
+                                   " VALUES (:u, :d, :r, :p, :x, :t, :t)";
+static const char sql_user_upd[] =
+    "UPDATE users SET display_name = :d, role = :r, password_hash = :p,"
+    " disabled = :x, updated_at = :t WHERE id = :id";
 static const char sql_user_count[] = "SELECT count(*) FROM users";
 static const char sql_admins[] =
     "SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id != :id";
@@ -168,7 +170,7 @@ static const char sql_sess_purge[] =
     "DELETE FROM sessions WHERE expires_at <= :now OR last_seen_at < :idle";
 
 int store_session_insert(struct store_db *db, const unsigned char hash[32], struct session *s,
-			 const char *ip, const char *user_agent)
+                         const char *ip, const char *user_agent)
 {
 	sqlite3_stmt *st = db_stmt(db, sql_sess_ins);
 	if (!st)
@@ -188,7 +190,7 @@ int store_session_insert(struct store_db *db, const unsigned char hash[32], stru
 }
 
 int store_session_get(struct store_db *db, const unsigned char hash[32], struct session *s,
-		      struct user *u)
+                      struct user *u)
 {
 	sqlite3_stmt *st = db_stmt(db, sql_sess_get);
 	if (!st)
@@ -212,7 +214,7 @@ int store_session_get(struct store_db *db, const unsigned char hash[32], struct 
 }
 
 static int run_ids(struct store_db *db, const char *sql, const char *n1, int64_t v1, const char *n2,
-		   int64_t v2)
+                   int64_t v2)
 {
 	sqlite3_stmt *st = db_stmt(db, sql);
 	if (!st)

@@ -104,7 +104,7 @@ static void run_batch(struct store_db *db, struct job **jobs, size_t n)
 				/* SQLite rolled the whole transaction back (disk full, I/O
 				 * error): every closure so far is lost with it. */
 				log_error("store: transaction aborted by SQLite: %s",
-					  sqlite3_errmsg(db->h));
+				          sqlite3_errmsg(db->h));
 				rc = -ST_UNAVAILABLE;
 				break;
 			}

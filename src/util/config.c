@@ -132,7 +132,7 @@ static bool in_choices(const char *choices, const char *v)
 }
 
 int config_set(struct scrm_config *c, const char *section, const char *key, const char *value,
-	       char **err)
+               char **err)
 {
 	const struct key *k = NULL;
 	bool known_section = false;
@@ -165,7 +165,7 @@ int config_set(struct scrm_config *c, const char *section, const char *key, cons
 		int64_t v;
 		if (!str_to_i64(value, &v) || v < k->min || v > k->max) {
 			*err = xasprintf("%s.%s must be a whole number from %u to %u", section, key,
-					 k->min, k->max);
+			                 k->min, k->max);
 			return -1;
 		}
 		*(unsigned *)slot = (unsigned)v;
@@ -316,7 +316,7 @@ int config_validate(const struct scrm_config *c, char **err)
 	free(zp);
 	if (!ok) {
 		*err = xasprintf("general.timezone '%s' is not a known zone (is tzdata installed?)",
-				 c->timezone);
+		                 c->timezone);
 		return -1;
 	}
 	return 0;

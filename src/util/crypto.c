@@ -62,7 +62,7 @@ void crypto_sha256_end(struct crypto_sha256_state *s, unsigned char out[CRYPTO_S
 }
 
 void crypto_hmac_sha256(const void *key, size_t keylen, const void *data, size_t n,
-			unsigned char out[CRYPTO_SHA256_LEN])
+                        unsigned char out[CRYPTO_SHA256_LEN])
 {
 	unsigned int len = 0;
 	if (!HMAC(EVP_sha256(), key, (int)keylen, data, n, out, &len))
@@ -184,7 +184,7 @@ char *crypto_password_hash(const char *password, unsigned iterations)
 		iterations = CRYPTO_PBKDF2_MIN_ITER;
 	crypto_random(salt, sizeof salt);
 	if (PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, sizeof salt, (int)iterations,
-			      EVP_sha256(), sizeof dk, dk) != 1)
+	                      EVP_sha256(), sizeof dk, dk) != 1)
 		abort();
 	crypto_b64url_encode(salt, sizeof salt, salt64);
 	crypto_b64url_encode(dk, sizeof dk, dk64);
@@ -205,8 +205,8 @@ bool crypto_password_verify(const char *password, const char *stored)
 	long wl = crypto_b64url_decode(dk64, want, sizeof want);
 	if (sl < 8 || wl < 16)
 		return false;
-	if (PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, (int)sl, (int)iter, EVP_sha256(),
-			      (int)wl, got) != 1)
+	if (PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, (int)sl, (int)iter,
+	                      EVP_sha256(), (int)wl, got) != 1)
 		return false;
 	bool ok = crypto_equal(got, want, (size_t)wl);
 	crypto_wipe(got, sizeof got);

@@ -39,7 +39,7 @@ void log_msg(enum log_level lv, const char *fmt, ...)
 	gmtime_r(&ts.tv_sec, &tm);
 	size_t n = strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
 	n += (size_t)snprintf(line + n, sizeof line - n, ".%03ldZ %s ", ts.tv_nsec / 1000000,
-			      names[lv]);
+	                      names[lv]);
 	va_list ap;
 	va_start(ap, fmt);
 	int k = vsnprintf(line + n, sizeof line - n - 1, fmt, ap);

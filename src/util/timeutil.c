@@ -93,9 +93,13 @@ int64_t time_local_add_months(int64_t t, int n)
 	int y = months / 12 + 1900, m = months % 12 + 1;
 	static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	int last = dm[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
-	struct tm out = {.tm_year = y - 1900, .tm_mon = m - 1,
-			 .tm_mday = tm.tm_mday > last ? last : tm.tm_mday, .tm_hour = tm.tm_hour,
-			 .tm_min = tm.tm_min, .tm_sec = tm.tm_sec, .tm_isdst = -1};
+	struct tm out = {.tm_year = y - 1900,
+	                 .tm_mon = m - 1,
+	                 .tm_mday = tm.tm_mday > last ? last : tm.tm_mday,
+	                 .tm_hour = tm.tm_hour,
+	                 .tm_min = tm.tm_min,
+	                 .tm_sec = tm.tm_sec,
+	                 .tm_isdst = -1};
 	return (int64_t)mktime(&out);
 }
 
@@ -215,8 +219,8 @@ bool time_parse_rfc3339(const char *s, int64_t *out)
 		p++;
 	} else if (*p == '+' || *p == '-') {
 		int oh, om;
-		if (strlen(p) != 6 || p[3] != ':' || !digits(p + 1, 2, &oh) || !digits(p + 4, 2, &om) ||
-		    oh > 23 || om > 59)
+		if (strlen(p) != 6 || p[3] != ':' || !digits(p + 1, 2, &oh) ||
+		    !digits(p + 4, 2, &om) || oh > 23 || om > 59)
 			return false;
 		offset = (oh * 3600 + om * 60) * (*p == '-' ? -1 : 1);
 		p += 6;

@@ -29,11 +29,11 @@ static inline char *test_db_open(bool start_writer)
 	char path[512];
 	snprintf(path, sizeof path, "%s/scrm.db", d);
 	struct store_opts o = {.path = path,
-			       .migrations_dir = "migrations",
-			       .sync_full = false,
-			       .busy_timeout_ms = 5000,
-			       .cache_mb = 8,
-			       .batch_max = 64};
+	                       .migrations_dir = "migrations",
+	                       .sync_full = false,
+	                       .busy_timeout_ms = 5000,
+	                       .cache_mb = 8,
+	                       .batch_max = 64};
 	assert_int_equal(store_init(&o), 0);
 	if (start_writer)
 		assert_int_equal(store_writer_start(), 0);

@@ -89,7 +89,8 @@ static void test_check_object(void **state)
 	static const struct jfield one[] = {{"name", J_STRING, 0, 0}, {NULL, 0, 0, 0}};
 	api_check_object(b, one, "outer", &rs);
 	assert_string_equal(err_field(&rs), "outer.zzz");
-	const char *msg = json_string_value(json_object_get(json_object_get(rs.body, "error"), "message"));
+	const char *msg =
+	    json_string_value(json_object_get(json_object_get(rs.body, "error"), "message"));
 	assert_non_null(strstr(msg, "allowed: name"));
 	http_resp_clear(&rs);
 	json_decref(b);
@@ -175,14 +176,20 @@ static void test_write_idempotency(void **state)
 {
 	(void)state;
 	int reject = 0;
-	struct req rq = {.method = "POST", .path = "/api/v1/x", .who = &admin, .idem_key = "key-1",
-			 .raw_body = "{\"a\":1}", .raw_len = 7};
+	struct req rq = {.method = "POST",
+	                 .path = "/api/v1/x",
+	                 .who = &admin,
+	                 .idem_key = "key-1",
+	                 .raw_body = "{\"a\":1}",
+	                 .raw_len = 7};
 	struct resp rs = {0};
 	assert_int_equal(api_write(&rq, &rs, "x.create", "x", create_marker, &reject), 201);
 	char *first = strdup(rs.raw);
 	assert_false(rs.replayed);
 	http_resp_clear(&rs);
-	assert_int_equal(count("SELECT count(*) FROM audit_log WHERE action = 'x.create' AND target_id = 99"), 1);
+	assert_int_equal(
+	    count("SELECT count(*) FROM audit_log WHERE action = 'x.create' AND target_id = 99"),
+	    1);
 
 	/* the same request again: the stored answer, byte for byte, and no change */
 	assert_int_equal(api_write(&rq, &rs, "x.create", "x", create_marker, &reject), 201);
@@ -228,17 +235,22 @@ static void test_users_create_validation(void **state)
 		const char *body, *field;
 		int status;
 	} cases[] = {
-	    {"{\"username\":\"a b\",\"role\":\"viewer\",\"password\":\"long enough pw\"}", "username", 422},
-	    {"{\"username\":\"ab\",\"role\":\"root\",\"password\":\"long enough pw\"}", "role", 422},
+	    {"{\"username\":\"a b\",\"role\":\"viewer\",\"password\":\"long enough pw\"}",
+	     "username", 422},
+	    {"{\"username\":\"ab\",\"role\":\"root\",\"password\":\"long enough pw\"}", "role",
+	     422},
 	    {"{\"username\":\"ab\",\"role\":\"viewer\",\"password\":\"short\"}", "password", 422},
 	    {"{\"username\":\"ab\",\"role\":\"viewer\"}", "password", 422},
-	    {"{\"username\":\"ab\",\"role\":\"viewer\",\"password\":\"long enough pw\",\"x\":1}", "x", 422},
-	    {"{\"username\":\"ab\",\"role\":\"viewer\",\"password\":\"long enough pw\",\"display_name\":\"a\\tb\"}",
+	    {"{\"username\":\"ab\",\"role\":\"viewer\",\"password\":\"long enough pw\",\"x\":1}",
+	     "x", 422},
+	    {"{\"username\":\"ab\",\"role\":\"viewer\",\"password\":\"long enough "
+	     "pw\",\"display_name\":\"a\\tb\"}",
 	     "display_name", 422},
 	};
 	for (size_t i = 0; i < SCRM_ARRAY_LEN(cases); i++) {
 		json_t *body = json_loads(cases[i].body, 0, NULL);
-		struct req rq = {.method = "POST", .path = "/api/v1/users", .who = &admin, .body = body};
+		struct req rq = {
+		    .method = "POST", .path = "/api/v1/users", .who = &admin, .body = body};
 		struct resp rs = {0};
 		assert_int_equal(api_users_create(&rq, &rs), cases[i].status);
 		assert_string_equal(err_field(&rs), cases[i].field);

@@ -105,7 +105,7 @@ static void test_values(void **state)
 	struct scrm_config c;
 	config_defaults(&c);
 	char *path = write_tmp("# comment\n; another\n[http]\nlisten = \"0.0.0.0:9000\"\n"
-			       "trust_proxy = yes\nworkers=4\n\n[store]\nsynchronous = normal\n"),
+	                       "trust_proxy = yes\nworkers=4\n\n[store]\nsynchronous = normal\n"),
 	     *err = NULL;
 	assert_int_equal(config_load_file(&c, path, &err), 0);
 	assert_string_equal(c.listen, "0.0.0.0:9000");
@@ -190,10 +190,13 @@ static void test_listen(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_defaults_valid), cmocka_unit_test(test_example_file),
+	    cmocka_unit_test(test_defaults_valid),
+	    cmocka_unit_test(test_example_file),
 	    cmocka_unit_test(test_example_documents_every_key),
-	    cmocka_unit_test(test_values),	   cmocka_unit_test(test_errors),
-	    cmocka_unit_test(test_validate),	   cmocka_unit_test(test_listen),
+	    cmocka_unit_test(test_values),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_validate),
+	    cmocka_unit_test(test_listen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,7 +13,8 @@ static void test_roles(void **state)
 	assert_int_equal(core_role_parse("Admin"), ROLE_NONE);
 	assert_int_equal(core_role_parse(""), ROLE_NONE);
 	assert_int_equal(core_role_parse(NULL), ROLE_NONE);
-	assert_true(ROLE_ADMIN > ROLE_OPERATOR && ROLE_OPERATOR > ROLE_VIEWER && ROLE_VIEWER > ROLE_NONE);
+	assert_true(ROLE_ADMIN > ROLE_OPERATOR && ROLE_OPERATOR > ROLE_VIEWER &&
+	            ROLE_VIEWER > ROLE_NONE);
 	for (int r = ROLE_VIEWER; r <= ROLE_ADMIN; r++)
 		assert_int_equal(core_role_parse(core_role_name((enum role)r)), r);
 }
@@ -42,8 +43,9 @@ static void test_passwords_and_labels(void **state)
 	assert_non_null(core_password_problem("123456789"));
 	assert_null(core_password_problem("1234567890"));
 	/* ten Chinese characters are ten characters, not thirty bytes' worth */
-	assert_null(core_password_problem("\xe5\xaf\x86\xe5\xaf\x86\xe5\xaf\x86\xe5\xaf\x86\xe5\xaf\x86"
-					  "\xe5\xaf\x86\xe5\xaf\x86\xe5\xaf\x86\xe5\xaf\x86\xe5\xaf\x86"));
+	assert_null(
+	    core_password_problem("\xe5\xaf\x86\xe5\xaf\x86\xe5\xaf\x86\xe5\xaf\x86\xe5\xaf\x86"
+	                          "\xe5\xaf\x86\xe5\xaf\x86\xe5\xaf\x86\xe5\xaf\x86\xe5\xaf\x86"));
 	assert_non_null(core_password_problem("\xe5\xaf\x86\xe5\xaf\x86\xe5\xaf\x86"));
 	assert_non_null(core_password_problem("bad utf8 \xff\xfe\xfd"));
 	assert_null(core_label_problem("", 10, true));
@@ -66,7 +68,7 @@ static void test_ratelimit_window(void **state)
 	assert_int_equal(ratelimit_wait(rl, "ip:1", t + 20), 80); /* until the window ends */
 	assert_int_equal(ratelimit_wait(rl, "ip:2", t + 20), 0);  /* others unaffected */
 	assert_int_equal(ratelimit_wait(rl, "ip:1", t + 100), 0); /* window over */
-	ratelimit_fail(rl, "ip:1", t + 100); /* a new window starts */
+	ratelimit_fail(rl, "ip:1", t + 100);                      /* a new window starts */
 	assert_int_equal(ratelimit_wait(rl, "ip:1", t + 100), 0);
 	ratelimit_fail(rl, "user:a", t);
 	ratelimit_fail(rl, "user:a", t);

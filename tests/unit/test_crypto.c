@@ -48,7 +48,8 @@ static void test_password(void **state)
 	assert_false(crypto_password_verify("x", ""));
 	assert_false(crypto_password_verify("x", "pbkdf2-sha256$10$AAAA$AAAA"));
 	assert_false(crypto_password_verify("x", "md5$abc"));
-	assert_false(crypto_password_verify("x", "pbkdf2-sha256$600000$!!!$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+	assert_false(crypto_password_verify(
+	    "x", "pbkdf2-sha256$600000$!!!$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
 	free(h);
 	free(h2);
 }
@@ -61,7 +62,8 @@ static void test_tokens(void **state)
 	assert_true(strncmp(a, "scrm_", 5) == 0);
 	assert_string_not_equal(a, b);
 	for (const char *p = a + 5; *p; p++)
-		assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", *p));
+		assert_non_null(
+		    strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", *p));
 	char *pw = crypto_password_generate();
 	assert_int_equal(strlen(pw), 24);
 	free(a);
@@ -97,8 +99,8 @@ static void test_equal(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_sha256),	 cmocka_unit_test(test_hmac_sha256),
-	    cmocka_unit_test(test_password),	 cmocka_unit_test(test_tokens),
+	    cmocka_unit_test(test_sha256),       cmocka_unit_test(test_hmac_sha256),
+	    cmocka_unit_test(test_password),     cmocka_unit_test(test_tokens),
 	    cmocka_unit_test(test_random_below), cmocka_unit_test(test_equal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

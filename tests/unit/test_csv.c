@@ -76,12 +76,9 @@ static void test_malformed_then_recover(void **state)
 {
 	(void)state;
 	const struct want w[] = {
-	    {1, 1, 2, {"a", "b"}},
-	    {-1, 2, 0, {NULL}}, /* quote inside an unquoted field */
-	    {1, 3, 2, {"c", "d"}},
-	    {-1, 4, 0, {NULL}}, /* text after a closing quote */
-	    {1, 5, 2, {"e", "f"}},
-	    {-1, 6, 0, {NULL}}, /* unclosed quote at the end */
+	    {1, 1, 2, {"a", "b"}}, {-1, 2, 0, {NULL}}, /* quote inside an unquoted field */
+	    {1, 3, 2, {"c", "d"}}, {-1, 4, 0, {NULL}}, /* text after a closing quote */
+	    {1, 5, 2, {"e", "f"}}, {-1, 6, 0, {NULL}}, /* unclosed quote at the end */
 	};
 	expect("a,b\nx\"y,z\nc,d\n\"q\"r,s\ne,f\n\"open,end", w, 6);
 }
@@ -108,10 +105,8 @@ static void test_limits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_plain),
-	    cmocka_unit_test(test_quotes),
-	    cmocka_unit_test(test_bom_and_blank),
-	    cmocka_unit_test(test_malformed_then_recover),
+	    cmocka_unit_test(test_plain),         cmocka_unit_test(test_quotes),
+	    cmocka_unit_test(test_bom_and_blank), cmocka_unit_test(test_malformed_then_recover),
 	    cmocka_unit_test(test_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -66,11 +66,13 @@ static int64_t balance(int64_t c)
 {
 	int64_t b = store_points_balance(db, c);
 	sqlite3_stmt *st = NULL;
-	assert_int_equal(sqlite3_prepare_v2(db->h,
-					    "SELECT coalesce(sum(delta), 0), coalesce(sum(remaining), 0),"
-					    " coalesce(min(remaining), 0) FROM points_ledger WHERE customer_id = ?",
-					    -1, &st, NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(
+	        db->h,
+	        "SELECT coalesce(sum(delta), 0), coalesce(sum(remaining), 0),"
+	        " coalesce(min(remaining), 0) FROM points_ledger WHERE customer_id = ?",
+	        -1, &st, NULL),
+	    SQLITE_OK);
 	sqlite3_bind_int64(st, 1, c);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int64(st, 0), b);
@@ -144,15 +146,25 @@ static void test_fifo_and_expiry(void **state)
 	struct points_rules r;
 	struct core_err e = {0};
 	core_points_rules_load(db, &r, &e);
-	assert_int_equal(core_points_grant(db, c, 100, "manual", "manual", 0, NULL, sh(2026, 1, 10, 9, 0), &r, &e), 0);
-	assert_int_equal(core_points_grant(db, c, 50, "manual", "manual", 0, NULL, sh(2026, 1, 20, 9, 0), &r, &e), 0);
+	assert_int_equal(core_points_grant(db, c, 100, "manual", "manual", 0, NULL,
+	                                   sh(2026, 1, 10, 9, 0), &r, &e),
+	                 0);
+	assert_int_equal(core_points_grant(db, c, 50, "manual", "manual", 0, NULL,
+	                                   sh(2026, 1, 20, 9, 0), &r, &e),
+	                 0);
 	r.expiry_months = 0; /* a lot that never expires goes last */
-	assert_int_equal(core_points_grant(db, c, 30, "manual", "manual", 0, NULL, sh(2026, 1, 5, 9, 0), &r, &e), 0);
+	assert_int_equal(
+	    core_points_grant(db, c, 30, "manual", "manual", 0, NULL, sh(2026, 1, 5, 9, 0), &r, &e),
+	    0);
 	assert_int_equal(balance(c), 180);
 	/* spending takes from the lot that expires first */
-	assert_int_equal(core_points_take(db, c, 120, "redeem", "reward", 1, NULL, sh(2026, 1, 25, 9, 0), false, NULL, &e), 0);
+	assert_int_equal(core_points_take(db, c, 120, "redeem", "reward", 1, NULL,
+	                                  sh(2026, 1, 25, 9, 0), false, NULL, &e),
+	                 0);
 	assert_int_equal(balance(c), 60);
-	assert_int_equal(core_points_take(db, c, 61, "redeem", "reward", 1, NULL, sh(2026, 1, 25, 9, 0), false, NULL, &e), -1);
+	assert_int_equal(core_points_take(db, c, 61, "redeem", "reward", 1, NULL,
+	                                  sh(2026, 1, 25, 9, 0), false, NULL, &e),
+	                 -1);
 	assert_string_equal(e.code, CORE_CODE_INSUFFICIENT_POINTS);
 	/* the 10th's lot (emptied) and the 20th's lot (30 left) expire at the end
 	 * of Feb 10 and Feb 20 */
@@ -168,12 +180,16 @@ static void test_fifo_and_expiry(void **state)
 	assert_int_equal(balance(c), 30);
 }
 
-static struct order put_order(const char *ext, const char *phone, int64_t amount, const char *status,
-			      int64_t now)
+static struct order put_order(const char *ext, const char *phone, int64_t amount,
+                              const char *status, int64_t now)
 {
-	struct order_in in = {.set = OF_AMOUNT | OF_PAID_AT | OF_STATUS | OF_PHONE, .platform = "tmall",
-			      .external_id = ext, .buyer_phone = phone, .status = status,
-			      .amount_cents = amount, .paid_at = now};
+	struct order_in in = {.set = OF_AMOUNT | OF_PAID_AT | OF_STATUS | OF_PHONE,
+	                      .platform = "tmall",
+	                      .external_id = ext,
+	                      .buyer_phone = phone,
+	                      .status = status,
+	                      .amount_cents = amount,
+	                      .paid_at = now};
 	struct order o = {0};
 	struct core_err e = {0};
 	enum upsert_result res;
@@ -199,7 +215,9 @@ static void test_order_points_and_clawback(void **state)
 	order_clear(&o);
 	assert_int_equal(balance(c), 129);
 	struct core_err e = {0};
-	assert_int_equal(core_points_take(db, c, 120, "redeem", "reward", 1, NULL, sh(2026, 3, 20, 9, 0), false, NULL, &e), 0);
+	assert_int_equal(core_points_take(db, c, 120, "redeem", "reward", 1, NULL,
+	                                  sh(2026, 3, 20, 9, 0), false, NULL, &e),
+	                 0);
 	/* the refund of P1 wants 99 back, finds 9: 90 shortfall */
 	o = put_order("P1", "13800000002", 9999, "refunded", sh(2026, 3, 21, 9, 0));
 	assert_int_equal(balance(c), 0);
@@ -226,11 +244,15 @@ static void test_clawback_after_expiry(void **state)
 	order_clear(&o);
 	struct core_err e = {0};
 	/* spend 30 of the order's 100, then earn 50 that expire much later */
-	assert_int_equal(core_points_take(db, c, 30, "redeem", "reward", 1, NULL, sh(2026, 5, 2, 9, 0), false, NULL, &e), 0);
+	assert_int_equal(core_points_take(db, c, 30, "redeem", "reward", 1, NULL,
+	                                  sh(2026, 5, 2, 9, 0), false, NULL, &e),
+	                 0);
 	struct points_rules r;
 	core_points_rules_load(db, &r, &e);
 	r.expiry_months = 12;
-	assert_int_equal(core_points_grant(db, c, 50, "manual", "manual", 0, NULL, sh(2026, 6, 15, 9, 0), &r, &e), 0);
+	assert_int_equal(core_points_grant(db, c, 50, "manual", "manual", 0, NULL,
+	                                   sh(2026, 6, 15, 9, 0), &r, &e),
+	                 0);
 	/* the order's remaining 70 expire at the end of June 1 */
 	int64_t lots, pts;
 	assert_int_equal(store_points_expire_due(db, sh(2026, 6, 20, 0, 0), &lots, &pts), ST_OK);
@@ -289,8 +311,14 @@ static void test_checkin_streaks(void **state)
 static void test_tiers(void **state)
 {
 	(void)state;
-	struct tier silver = {.name = strdup("银卡"), .basis = strdup("spent"), .threshold = 10000, .rank = 1},
-		    gold = {.name = strdup("金卡"), .basis = strdup("points"), .threshold = 500, .rank = 2};
+	struct tier silver = {.name = strdup("银卡"),
+	                      .basis = strdup("spent"),
+	                      .threshold = 10000,
+	                      .rank = 1},
+	            gold = {.name = strdup("金卡"),
+	                    .basis = strdup("points"),
+	                    .threshold = 500,
+	                    .rank = 2};
 	assert_int_equal(store_tier_insert(db, &silver), ST_OK);
 	assert_int_equal(store_tier_insert(db, &gold), ST_OK);
 	struct tier *all;
@@ -319,14 +347,16 @@ static void test_tiers(void **state)
 	assert_int_equal(store_customer_tier_get(db, c, &t), ST_OK);
 	assert_int_equal(t.tier_id, 0);
 	/* an override holds until its end */
-	assert_int_equal(core_tier_override(db, c, gold.id, sh(2026, 4, 1, 0, 0), sh(2026, 3, 2, 9, 0), &e), 0);
+	assert_int_equal(
+	    core_tier_override(db, c, gold.id, sh(2026, 4, 1, 0, 0), sh(2026, 3, 2, 9, 0), &e), 0);
 	assert_int_equal(store_customer_tier_get(db, c, &t), ST_OK);
 	assert_int_equal(t.tier_id, gold.id);
 	assert_int_equal(core_tier_refresh(db, c, sh(2026, 4, 1, 0, 1), &e), 0);
 	assert_int_equal(store_customer_tier_get(db, c, &t), ST_OK);
 	assert_int_equal(t.tier_id, 0);
 	assert_int_equal(t.override_id, 0);
-	assert_int_equal(core_tier_override(db, c, gold.id, sh(2026, 1, 1, 0, 0), sh(2026, 3, 2, 9, 0), &e), -1);
+	assert_int_equal(
+	    core_tier_override(db, c, gold.id, sh(2026, 1, 1, 0, 0), sh(2026, 3, 2, 9, 0), &e), -1);
 	assert_string_equal(e.field, "until");
 	tier_clear(&silver);
 	tier_clear(&gold);

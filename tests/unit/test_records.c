@@ -92,12 +92,15 @@ static void test_items(void **state)
 	(void)state;
 	struct core_err e = {0};
 	char *out = NULL;
-	json_t *ok = json_loads("[{\"price_cents\":100,\"name\":\"袜\",\"quantity\":2,\"sku\":\"A\"},"
-				"{\"sku\":\"B\",\"price_cents\":0}]", 0, NULL);
+	json_t *ok =
+	    json_loads("[{\"price_cents\":100,\"name\":\"袜\",\"quantity\":2,\"sku\":\"A\"},"
+	               "{\"sku\":\"B\",\"price_cents\":0}]",
+	               0, NULL);
 	assert_int_equal(core_order_items(ok, "items", &out, &e), 0);
 	/* canonical key order, quantity defaulted */
-	assert_string_equal(out, "[{\"sku\":\"A\",\"name\":\"袜\",\"quantity\":2,\"price_cents\":100},"
-				 "{\"sku\":\"B\",\"quantity\":1,\"price_cents\":0}]");
+	assert_string_equal(out,
+	                    "[{\"sku\":\"A\",\"name\":\"袜\",\"quantity\":2,\"price_cents\":100},"
+	                    "{\"sku\":\"B\",\"quantity\":1,\"price_cents\":0}]");
 	free(out);
 	json_decref(ok);
 	const char *bad[][2] = {
@@ -152,11 +155,15 @@ static int64_t new_customer(const char *name, const char *phone)
 }
 
 static enum upsert_result put_order(const char *ext, const char *phone, int64_t amount,
-				    const char *status, int64_t paid_at)
+                                    const char *status, int64_t paid_at)
 {
 	struct order_in in = {.set = OF_AMOUNT | OF_PAID_AT | OF_STATUS | (phone ? OF_PHONE : 0),
-			      .platform = "tmall", .external_id = ext, .buyer_phone = phone,
-			      .status = status, .amount_cents = amount, .paid_at = paid_at};
+	                      .platform = "tmall",
+	                      .external_id = ext,
+	                      .buyer_phone = phone,
+	                      .status = status,
+	                      .amount_cents = amount,
+	                      .paid_at = paid_at};
 	struct order o = {0};
 	struct core_err e = {0};
 	enum upsert_result res;
@@ -167,7 +174,7 @@ static enum upsert_result put_order(const char *ext, const char *phone, int64_t 
 }
 
 static void figures(int64_t id, int64_t count, int64_t spent, int64_t first, int64_t last,
-		    const char *stage)
+                    const char *stage)
 {
 	struct customer c = {0};
 	assert_int_equal(store_customer_get(db, id, &c), ST_OK);
@@ -209,27 +216,34 @@ static void test_bind_flow(void **state)
 	struct order o = {0};
 	struct core_err e = {0};
 	bool changed;
-	assert_int_equal(core_order_bind(db, a, "tmall", "X1", "13900000001", 3000, &o, &changed, &e), -1);
+	assert_int_equal(
+	    core_order_bind(db, a, "tmall", "X1", "13900000001", 3000, &o, &changed, &e), -1);
 	assert_int_equal(e.rc, CORE_INVALID);
 	assert_string_equal(e.field, "phone");
 	order_clear(&o);
-	assert_int_equal(core_order_bind(db, a, "tmall", "X3", "13900000000", 3000, &o, &changed, &e), -1);
+	assert_int_equal(
+	    core_order_bind(db, a, "tmall", "X3", "13900000000", 3000, &o, &changed, &e), -1);
 	assert_int_equal(e.rc, CORE_INVALID); /* nothing to check the phone against */
 	order_clear(&o);
-	assert_int_equal(core_order_bind(db, a, "tmall", "nope", "13900000000", 3000, &o, &changed, &e), -1);
+	assert_int_equal(
+	    core_order_bind(db, a, "tmall", "nope", "13900000000", 3000, &o, &changed, &e), -1);
 	assert_int_equal(e.rc, CORE_NOT_FOUND);
 	order_clear(&o);
-	assert_int_equal(core_order_bind(db, a, "tmall", "X1", "139 0000 0000", 3000, &o, &changed, &e), -1);
+	assert_int_equal(
+	    core_order_bind(db, a, "tmall", "X1", "139 0000 0000", 3000, &o, &changed, &e), -1);
 	order_clear(&o); /* the caller normalises; the raw text does not match */
-	assert_int_equal(core_order_bind(db, a, "tmall", "X1", "13900000000", 3000, &o, &changed, &e), 0);
+	assert_int_equal(
+	    core_order_bind(db, a, "tmall", "X1", "13900000000", 3000, &o, &changed, &e), 0);
 	assert_true(changed);
 	order_clear(&o);
 	/* the customer had no phone: it takes the proved one and its other order */
 	figures(a, 2, 1000, 100, 200, "repurchasing");
-	assert_int_equal(core_order_bind(db, a, "tmall", "X1", "13900000000", 3000, &o, &changed, &e), 0);
+	assert_int_equal(
+	    core_order_bind(db, a, "tmall", "X1", "13900000000", 3000, &o, &changed, &e), 0);
 	assert_false(changed);
 	order_clear(&o);
-	assert_int_equal(core_order_bind(db, b, "tmall", "X1", "13900000000", 3000, &o, &changed, &e), -1);
+	assert_int_equal(
+	    core_order_bind(db, b, "tmall", "X1", "13900000000", 3000, &o, &changed, &e), -1);
 	assert_int_equal(e.rc, CORE_CONFLICT);
 	assert_int_equal(e.id, a);
 	order_clear(&o);

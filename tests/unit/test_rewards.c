@@ -75,7 +75,8 @@ static void test_lottery_weights(void **state)
 	const int expect[] = {4000, 0, 12000, 24000};
 	for (int k = 0; k < 4; k++) {
 		if (abs(counts[k] - expect[k]) > 600)
-			fail_msg("prize %d drawn %d times, expected about %d", k, counts[k], expect[k]);
+			fail_msg("prize %d drawn %d times, expected about %d", k, counts[k],
+			         expect[k]);
 	}
 }
 
@@ -88,33 +89,33 @@ static void test_coupon_expiry(void **state)
 	struct coupon_template t = {.valid_days = 1};
 	/* Jan 31 04:00 local (Jan 30 in UTC): one day later is Feb 1, to its last second */
 	assert_int_equal(core_coupon_expiry(&t, sh(2026, 1, 31, 4, 0, 0)),
-			 sh(2026, 2, 1, 23, 59, 59));
+	                 sh(2026, 2, 1, 23, 59, 59));
 	/* the last second of Jan 31 and the first of Feb 1 are different business days */
 	assert_int_equal(core_coupon_expiry(&t, sh(2026, 1, 31, 23, 59, 59)),
-			 sh(2026, 2, 1, 23, 59, 59));
+	                 sh(2026, 2, 1, 23, 59, 59));
 	assert_int_equal(core_coupon_expiry(&t, sh(2026, 2, 1, 0, 0, 0)),
-			 sh(2026, 2, 2, 23, 59, 59));
+	                 sh(2026, 2, 2, 23, 59, 59));
 	/* in UTC that is Feb 1 15:59:59 */
 	assert_int_equal(sh(2026, 2, 1, 23, 59, 59),
-			 time_days_from_civil(2026, 2, 1) * 86400 + 15 * 3600 + 59 * 60 + 59);
+	                 time_days_from_civil(2026, 2, 1) * 86400 + 15 * 3600 + 59 * 60 + 59);
 	/* 30 days from Jan 31 is Mar 2 (February has 28 days in 2026, 29 in 2028) */
 	t.valid_days = 30;
 	assert_int_equal(core_coupon_expiry(&t, sh(2026, 1, 31, 12, 0, 0)),
-			 sh(2026, 3, 2, 23, 59, 59));
+	                 sh(2026, 3, 2, 23, 59, 59));
 	assert_int_equal(core_coupon_expiry(&t, sh(2028, 1, 31, 12, 0, 0)),
-			 sh(2028, 3, 1, 23, 59, 59));
+	                 sh(2028, 3, 1, 23, 59, 59));
 	/* across the year end; Feb 28 of a leap year is followed by Feb 29 */
 	t.valid_days = 1;
 	assert_int_equal(core_coupon_expiry(&t, sh(2026, 12, 31, 8, 0, 0)),
-			 sh(2027, 1, 1, 23, 59, 59));
+	                 sh(2027, 1, 1, 23, 59, 59));
 	assert_int_equal(core_coupon_expiry(&t, sh(2028, 2, 28, 8, 0, 0)),
-			 sh(2028, 2, 29, 23, 59, 59));
+	                 sh(2028, 2, 29, 23, 59, 59));
 	/* valid_until wins when it comes first, valid_days when it does */
 	t.valid_days = 7;
 	t.valid_until = sh(2026, 3, 3, 12, 0, 0);
 	assert_int_equal(core_coupon_expiry(&t, sh(2026, 3, 1, 9, 0, 0)), t.valid_until);
 	assert_int_equal(core_coupon_expiry(&t, sh(2026, 2, 1, 9, 0, 0)),
-			 sh(2026, 2, 8, 23, 59, 59));
+	                 sh(2026, 2, 8, 23, 59, 59));
 	t.valid_days = 0;
 	assert_int_equal(core_coupon_expiry(&t, sh(2026, 2, 1, 9, 0, 0)), t.valid_until);
 	/* the status seen at a time: active up to and at expires_at, expired after */
@@ -158,10 +159,10 @@ static void test_template_rules(void **state)
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct coupon_template t = {.kind = (char *)cases[i].kind,
-					    .value = cases[i].value,
-					    .min_spend_cents = cases[i].min_spend,
-					    .valid_days = cases[i].days,
-					    .valid_until = cases[i].until};
+		                            .value = cases[i].value,
+		                            .min_spend_cents = cases[i].min_spend,
+		                            .valid_days = cases[i].days,
+		                            .valid_until = cases[i].until};
 		int rc = core_coupon_template_check(&t, cases[i].until_set, now, &e);
 		if (!cases[i].field) {
 			if (rc != 0)
@@ -202,11 +203,12 @@ static int64_t balance(int64_t c)
 {
 	int64_t b = store_points_balance(db, c);
 	sqlite3_stmt *st = NULL;
-	assert_int_equal(sqlite3_prepare_v2(db->h,
-					    "SELECT coalesce(sum(delta), 0), coalesce(sum(remaining), 0)"
-					    " FROM points_ledger WHERE customer_id = ?",
-					    -1, &st, NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(db->h,
+	                       "SELECT coalesce(sum(delta), 0), coalesce(sum(remaining), 0)"
+	                       " FROM points_ledger WHERE customer_id = ?",
+	                       -1, &st, NULL),
+	    SQLITE_OK);
 	sqlite3_bind_int64(st, 1, c);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int64(st, 0), b);
@@ -217,8 +219,12 @@ static int64_t balance(int64_t c)
 
 static int64_t template(const char *kind, int64_t value, int64_t min_spend, int64_t now)
 {
-	struct coupon_template t = {.name = "T", .kind = (char *)kind, .value = value,
-				    .min_spend_cents = min_spend, .valid_days = 10, .active = true};
+	struct coupon_template t = {.name = "T",
+	                            .kind = (char *)kind,
+	                            .value = value,
+	                            .min_spend_cents = min_spend,
+	                            .valid_days = 10,
+	                            .active = true};
 	struct core_err e = {0};
 	assert_int_equal(core_coupon_template_check(&t, false, now, &e), 0);
 	assert_int_equal(core_coupon_template_save(db, &t, NULL, now, &e), 0);
@@ -228,12 +234,20 @@ static int64_t template(const char *kind, int64_t value, int64_t min_spend, int6
 
 /* stock -1: unlimited */
 static int64_t reward_at(const char *kind, int64_t cost, int64_t stock, int64_t limit,
-			 int64_t template_id, const char *prizes, int64_t starts, int64_t ends)
+                         int64_t template_id, const char *prizes, int64_t starts, int64_t ends)
 {
-	struct reward r = {.name = xstrdup("R"), .kind = xstrdup(kind), .points_cost = cost,
-			   .has_stock = stock >= 0, .stock = stock, .per_customer_limit = limit,
-			   .coupon_template_id = template_id, .prizes = xstrdup("[]"),
-			   .starts_at = starts, .ends_at = ends, .active = true, .created_at = 1};
+	struct reward r = {.name = xstrdup("R"),
+	                   .kind = xstrdup(kind),
+	                   .points_cost = cost,
+	                   .has_stock = stock >= 0,
+	                   .stock = stock,
+	                   .per_customer_limit = limit,
+	                   .coupon_template_id = template_id,
+	                   .prizes = xstrdup("[]"),
+	                   .starts_at = starts,
+	                   .ends_at = ends,
+	                   .active = true,
+	                   .created_at = 1};
 	json_t *p = prizes ? json_loads(prizes, 0, NULL) : NULL;
 	struct core_err e = {0};
 	if (core_reward_check(db, &r, p, &e) < 0)
@@ -246,7 +260,7 @@ static int64_t reward_at(const char *kind, int64_t cost, int64_t stock, int64_t 
 }
 
 static int64_t reward(const char *kind, int64_t cost, int64_t stock, int64_t limit,
-		      int64_t template_id, const char *prizes)
+                      int64_t template_id, const char *prizes)
 {
 	return reward_at(kind, cost, stock, limit, template_id, prizes, 0, 0);
 }
@@ -287,7 +301,8 @@ static void test_reward_rules(void **state)
 	    {"lottery", 0, 0, 0, "[]", "prizes"},
 	    {"lottery", tpl, 0, 0, "[{\"name\":\"x\",\"weight\":1}]", "coupon_template_id"},
 	    {"lottery", 0, 0, 0, "[{\"name\":\"x\",\"weight\":0}]", "prizes[0].weight"},
-	    {"lottery", 0, 0, 0, "[{\"name\":\"x\",\"weight\":1},{\"weight\":1}]", "prizes[1].name"},
+	    {"lottery", 0, 0, 0, "[{\"name\":\"x\",\"weight\":1},{\"weight\":1}]",
+	     "prizes[1].name"},
 	    {"lottery", 0, 0, 0, "[{\"name\":\"x\",\"weight\":1,\"coupon_template_id\":99999}]",
 	     "prizes[0].coupon_template_id"},
 	    {"lottery", 0, 0, 0, "[{\"name\":\"x\",\"weight\":1,\"odds\":2}]", "prizes[0].odds"},
@@ -299,10 +314,13 @@ static void test_reward_rules(void **state)
 	    {"raffle", 0, 0, 0, NULL, "kind"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct reward r = {.name = xstrdup("R"), .kind = xstrdup(cases[i].kind),
-				   .coupon_template_id = cases[i].template_id,
-				   .starts_at = cases[i].starts, .ends_at = cases[i].ends,
-				   .prizes = xstrdup("[]"), .active = true};
+		struct reward r = {.name = xstrdup("R"),
+		                   .kind = xstrdup(cases[i].kind),
+		                   .coupon_template_id = cases[i].template_id,
+		                   .starts_at = cases[i].starts,
+		                   .ends_at = cases[i].ends,
+		                   .prizes = xstrdup("[]"),
+		                   .active = true};
 		json_t *p = cases[i].prizes ? json_loads(cases[i].prizes, 0, NULL) : NULL;
 		int rc = core_reward_check(db, &r, p, &e);
 		json_decref(p);
@@ -319,11 +337,11 @@ static void test_reward_rules(void **state)
 	/* a prize's template set to null is stored as null; missing is null too */
 	struct reward r = {.name = xstrdup("L"), .kind = xstrdup("lottery"), .prizes = NULL};
 	json_t *p = json_loads("[{\"name\":\"a\",\"weight\":2},{\"name\":\"b\",\"weight\":1,"
-			       "\"coupon_template_id\":null}]",
-			       0, NULL);
+	                       "\"coupon_template_id\":null}]",
+	                       0, NULL);
 	assert_int_equal(core_reward_check(db, &r, p, &e), 0);
 	assert_string_equal(r.prizes, "[{\"name\":\"a\",\"weight\":2,\"coupon_template_id\":null},"
-				      "{\"name\":\"b\",\"weight\":1,\"coupon_template_id\":null}]");
+	                              "{\"name\":\"b\",\"weight\":1,\"coupon_template_id\":null}]");
 	json_decref(p);
 	reward_clear(&r);
 }
@@ -401,9 +419,9 @@ static void test_redeem_coupons_and_lottery(void **state)
 	int64_t lot = 0;
 	char prizes[200];
 	snprintf(prizes, sizeof prizes,
-		 "[{\"name\":\"coupon\",\"weight\":5,\"coupon_template_id\":%lld},"
-		 "{\"name\":\"nothing\",\"weight\":5}]",
-		 (long long)tpl);
+	         "[{\"name\":\"coupon\",\"weight\":5,\"coupon_template_id\":%lld},"
+	         "{\"name\":\"nothing\",\"weight\":5}]",
+	         (long long)tpl);
 	lot = reward("lottery", 10, -1, 0, 0, prizes);
 	int won = 0, lost = 0;
 	for (int i = 0; i < 40; i++) {
@@ -452,7 +470,9 @@ static void test_coupon_redeem(void **state)
 	assert_int_equal(strlen(cp.code), 12);
 	/* orders: the customer's small one, a refunded one, the other's, a good one */
 	struct order_in in = {.set = OF_AMOUNT | OF_STATUS | OF_PAID_AT | OF_CUSTOMER,
-			      .platform = "tmall", .status = "paid", .paid_at = now};
+	                      .platform = "tmall",
+	                      .status = "paid",
+	                      .paid_at = now};
 	int64_t ids[4];
 	const char *ext[] = {"small", "refunded", "others", "good"};
 	int64_t amount[] = {4999, 9000, 9000, 5000};

@@ -4,7 +4,7 @@
 #include "scrm/http.h"
 
 static const struct route *match(const char *method, const char *path, const char **params,
-				 bool *pm)
+                                 bool *pm)
 {
 	static char scratch[512];
 	return http_route_match(method, path, scratch, sizeof scratch, params, pm);
@@ -79,7 +79,8 @@ static void test_table(void **state)
 		if (!(a->flags & R_PUBLIC))
 			assert_true(a->min_role >= ROLE_VIEWER);
 		for (const struct route *b = a + 1; b->method; b++) {
-			if (strcmp(a->method, b->method) == 0 && strcmp(a->pattern, b->pattern) == 0)
+			if (strcmp(a->method, b->method) == 0 &&
+			    strcmp(a->pattern, b->pattern) == 0)
 				fail_msg("duplicate route %s %s", a->method, a->pattern);
 			if (strcmp(a->name, b->name) == 0)
 				fail_msg("duplicate route name %s", a->name);

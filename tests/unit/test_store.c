@@ -37,7 +37,8 @@ static void test_migrations_applied(void **state)
 	assert_int_equal(count_rows("SELECT count(*) FROM sqlite_master WHERE name = 'users'"), 1);
 	assert_int_equal(store_apply_migrations(false), 0); /* nothing pending */
 	assert_int_equal(count_rows("PRAGMA foreign_keys"), 1);
-	assert_int_equal(count_rows("SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
+	assert_int_equal(
+	    count_rows("SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
 	test_db_close(dir);
 }
 
@@ -50,8 +51,11 @@ static void copy_migrations(const char *to)
 
 static int open_with(const char *dbpath, const char *migdir)
 {
-	struct store_opts o = {.path = dbpath, .migrations_dir = migdir, .busy_timeout_ms = 1000,
-			       .cache_mb = 2, .batch_max = 8};
+	struct store_opts o = {.path = dbpath,
+	                       .migrations_dir = migdir,
+	                       .busy_timeout_ms = 1000,
+	                       .cache_mb = 2,
+	                       .batch_max = 8};
 	int rc = store_init(&o);
 	store_shutdown();
 	return rc;
@@ -74,21 +78,24 @@ static void test_migration_guards(void **state)
 	assert_int_equal(open_with(db, mig), 0);
 
 	/* a failing migration leaves nothing of itself behind */
-	snprintf(cmd, sizeof cmd,
-		 "printf 'CREATE TABLE half(x);\\nINSERT INTO nosuch VALUES(1);\\n' > '%s/9001_bad.sql'",
-		 mig);
+	snprintf(
+	    cmd, sizeof cmd,
+	    "printf 'CREATE TABLE half(x);\\nINSERT INTO nosuch VALUES(1);\\n' > '%s/9001_bad.sql'",
+	    mig);
 	assert_int_equal(system(cmd), 0);
 	assert_int_equal(open_with(db, mig), -1);
 	snprintf(cmd, sizeof cmd, "rm '%s/9001_bad.sql'", mig);
 	assert_int_equal(system(cmd), 0);
-	struct store_opts o = {.path = db, .migrations_dir = mig, .busy_timeout_ms = 1000, .cache_mb = 2};
+	struct store_opts o = {
+	    .path = db, .migrations_dir = mig, .busy_timeout_ms = 1000, .cache_mb = 2};
 	assert_int_equal(store_init(&o), 0);
 	assert_int_equal(count_rows("SELECT count(*) FROM sqlite_master WHERE name = 'half'"), 0);
 	assert_int_equal(count_rows("SELECT count(*) FROM sqlite_master WHERE name = 'extra'"), 1);
 	store_shutdown();
 
 	/* an applied migration that was edited stops the start */
-	snprintf(cmd, sizeof cmd, "printf 'CREATE TABLE extra(x, y);\\n' > '%s/9000_extra.sql'", mig);
+	snprintf(cmd, sizeof cmd, "printf 'CREATE TABLE extra(x, y);\\n' > '%s/9000_extra.sql'",
+	         mig);
 	assert_int_equal(system(cmd), 0);
 	assert_int_equal(open_with(db, mig), -1);
 
@@ -183,7 +190,8 @@ static void test_writer_batches(void **state)
 		assert_int_equal(jobs[i].result, 0);
 	store_stats_get(&after);
 	assert_int_equal(after.closures - before.closures, 11);
-	assert_true(after.commits - before.commits <= 3); /* one for the blocker, few for the rest */
+	assert_true(after.commits - before.commits <=
+	            3); /* one for the blocker, few for the rest */
 	assert_int_equal(count_rows("SELECT count(*) FROM audit_log WHERE action = 'batched'"), 10);
 	test_db_close(dir);
 }
@@ -194,8 +202,8 @@ static void test_writer_isolation(void **state)
 	char *dir = test_db_open(true);
 	struct slow ok = {.action = "kept"};
 	struct job_arg jobs[3] = {{.fn = slow_insert, .ctx = &ok},
-				  {.fn = insert_then_reject},
-				  {.fn = slow_insert, .ctx = &ok}};
+	                          {.fn = insert_then_reject},
+	                          {.fn = slow_insert, .ctx = &ok}};
 	run_batched(jobs, 3);
 	assert_int_equal(jobs[0].result, 0);
 	assert_int_equal(jobs[1].result, 7);
@@ -213,13 +221,13 @@ static void test_writer_failed_batch(void **state)
 	char *dir = test_db_open(true);
 	struct slow ok = {.action = "lost"};
 	struct job_arg jobs[3] = {{.fn = slow_insert, .ctx = &ok},
-				  {.fn = insert_then_abort},
-				  {.fn = slow_insert, .ctx = &ok}};
+	                          {.fn = insert_then_abort},
+	                          {.fn = slow_insert, .ctx = &ok}};
 	run_batched(jobs, 3);
 	assert_true(jobs[0].result < 0);
 	assert_true(jobs[1].result < 0);
-	assert_int_equal(count_rows("SELECT count(*) FROM audit_log WHERE action IN ('lost', 'aborted')"),
-			 0);
+	assert_int_equal(
+	    count_rows("SELECT count(*) FROM audit_log WHERE action IN ('lost', 'aborted')"), 0);
 	/* the writer goes on afterwards */
 	struct slow after = {.action = "after"};
 	assert_int_equal(store_write(slow_insert, &after), 0);
@@ -290,8 +298,10 @@ static void test_users_sessions(void **state)
 	(void)state;
 	char *dir = test_db_open(false);
 	struct store_db *w = db_open(false);
-	struct user u = {.username = strdup("Li.Wei"), .display_name = strdup("李伟"),
-			 .role = strdup("operator"), .password_hash = strdup("h")};
+	struct user u = {.username = strdup("Li.Wei"),
+	                 .display_name = strdup("李伟"),
+	                 .role = strdup("operator"),
+	                 .password_hash = strdup("h")};
 	assert_int_equal(store_user_insert(w, &u), ST_OK);
 	assert_true(u.id > 0);
 	struct user dup = {.username = "li.wei", .role = "viewer", .password_hash = "h"};
@@ -304,7 +314,8 @@ static void test_users_sessions(void **state)
 	assert_int_equal(store_admins_active(w, 0), 0);
 
 	unsigned char h[32] = {1, 2, 3};
-	struct session s = {.user_id = u.id, .csrf_token = "csrf", .created_at = 1000, .expires_at = 5000};
+	struct session s = {
+	    .user_id = u.id, .csrf_token = "csrf", .created_at = 1000, .expires_at = 5000};
 	assert_int_equal(store_session_insert(w, h, &s, "127.0.0.1", "ua"), ST_OK);
 	struct session s2 = {0};
 	assert_int_equal(store_session_get(w, h, &s2, &got), ST_OK);
@@ -329,7 +340,8 @@ static void test_tokens_audit_idem(void **state)
 	char *dir = test_db_open(false);
 	struct store_db *w = db_open(false);
 	unsigned char h[32] = {9};
-	struct api_token t = {.name = "ci", .role = "viewer", .prefix = "scrm_abc", .created_at = 10};
+	struct api_token t = {
+	    .name = "ci", .role = "viewer", .prefix = "scrm_abc", .created_at = 10};
 	assert_int_equal(store_token_insert(w, h, &t), ST_OK);
 	struct api_token g = {0};
 	assert_int_equal(store_token_by_hash(w, h, &g), ST_OK);
@@ -345,9 +357,11 @@ static void test_tokens_audit_idem(void **state)
 	assert_int_equal(store_token_count(w), 1);
 
 	for (int i = 0; i < 30; i++) {
-		struct audit_entry e = {.at = 1000 + i, .actor = i % 2 ? "user:1" : "token:2",
-					.action = i % 3 ? "x.update" : "x.create", .target_type = "x",
-					.target_id = i};
+		struct audit_entry e = {.at = 1000 + i,
+		                        .actor = i % 2 ? "user:1" : "token:2",
+		                        .action = i % 3 ? "x.update" : "x.create",
+		                        .target_type = "x",
+		                        .target_id = i};
 		assert_int_equal(store_audit_insert(w, &e), ST_OK);
 	}
 	struct audit_filter all = {0}, f = {.actor = "user:1", .action = "x.update", .from = 1010};
@@ -361,7 +375,8 @@ static void test_tokens_audit_idem(void **state)
 	memset(r.request_hash, 7, 32);
 	assert_int_equal(store_idem_put(w, "user:1", "k", &r, 100), ST_OK);
 	assert_int_equal(store_idem_put(w, "user:1", "k", &r, 100), ST_CONFLICT);
-	assert_int_equal(store_idem_put(w, "user:2", "k", &r, 100), ST_OK); /* keys are per principal */
+	assert_int_equal(store_idem_put(w, "user:2", "k", &r, 100),
+	                 ST_OK); /* keys are per principal */
 	struct idem_record back = {0};
 	assert_int_equal(store_idem_get(w, "user:1", "k", &back), ST_OK);
 	assert_int_equal(back.status, 201);
@@ -391,10 +406,12 @@ static void test_backup(void **state)
 	sqlite3 *h = NULL;
 	assert_int_equal(sqlite3_open_v2(out, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	sqlite3_stmt *st = NULL;
-	assert_int_equal(sqlite3_prepare_v2(h, "SELECT (SELECT count(*) FROM audit_log WHERE action ="
-					       " 'before-backup'), (SELECT integrity_check FROM"
-					       " pragma_integrity_check)", -1, &st, NULL),
-			 SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h,
+	                                    "SELECT (SELECT count(*) FROM audit_log WHERE action ="
+	                                    " 'before-backup'), (SELECT integrity_check FROM"
+	                                    " pragma_integrity_check)",
+	                                    -1, &st, NULL),
+	                 SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(st, 0), 50);
 	assert_string_equal((const char *)sqlite3_column_text(st, 1), "ok");

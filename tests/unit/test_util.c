@@ -50,12 +50,12 @@ static void test_utf8(void **state)
 	const char ok[] = "abc \xe4\xb8\xad\xe6\x96\x87 \xf0\x9f\x98\x80";
 	assert_true(str_utf8_valid(ok, strlen(ok)));
 	assert_int_equal(str_utf8_len(ok), 8);
-	assert_false(str_utf8_valid("\xc0\xaf", 2));		/* overlong '/' */
-	assert_false(str_utf8_valid("\xed\xa0\x80", 3));	/* surrogate */
-	assert_false(str_utf8_valid("\xf4\x90\x80\x80", 4));	/* > U+10FFFF */
-	assert_false(str_utf8_valid("\xe4\xb8", 2));		/* truncated */
-	assert_false(str_utf8_valid("a\0b", 3));		/* NUL inside */
-	assert_false(str_utf8_valid("\x80", 1));		/* lone continuation */
+	assert_false(str_utf8_valid("\xc0\xaf", 2));         /* overlong '/' */
+	assert_false(str_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+	assert_false(str_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
+	assert_false(str_utf8_valid("\xe4\xb8", 2));         /* truncated */
+	assert_false(str_utf8_valid("a\0b", 3));             /* NUL inside */
+	assert_false(str_utf8_valid("\x80", 1));             /* lone continuation */
 }
 
 static void test_b64url(void **state)
@@ -74,10 +74,10 @@ static void test_b64url(void **state)
 	}
 	crypto_b64url_encode((const unsigned char *)"\xfb\xff", 2, enc);
 	assert_string_equal(enc, "-_8");
-	assert_int_equal(crypto_b64url_decode("a", out, sizeof out), -1);	/* bad length */
-	assert_int_equal(crypto_b64url_decode("ab+c", out, sizeof out), -1);	/* not url-safe */
-	assert_int_equal(crypto_b64url_decode("AB", out, sizeof out), -1);	/* stray bits */
-	assert_int_equal(crypto_b64url_decode("AAAA", out, 2), -1);		/* does not fit */
+	assert_int_equal(crypto_b64url_decode("a", out, sizeof out), -1);    /* bad length */
+	assert_int_equal(crypto_b64url_decode("ab+c", out, sizeof out), -1); /* not url-safe */
+	assert_int_equal(crypto_b64url_decode("AB", out, sizeof out), -1);   /* stray bits */
+	assert_int_equal(crypto_b64url_decode("AAAA", out, 2), -1);          /* does not fit */
 }
 
 static void test_rfc3339(void **state)
@@ -137,7 +137,7 @@ static void test_log_escape(void **state)
 	(void)state;
 	char out[64];
 	assert_string_equal(log_escape(out, sizeof out, "/a b\n\"x\"\\", 100),
-			    "/a\\x20b\\x0a\\x22x\\x22\\x5c");
+	                    "/a\\x20b\\x0a\\x22x\\x22\\x5c");
 	assert_string_equal(log_escape(out, sizeof out, NULL, 10), "-");
 	assert_string_equal(log_escape(out, 5, "abcdefgh", 100), "abcd");
 	assert_string_equal(log_escape(out, sizeof out, "abcdefgh", 3), "abc");
@@ -146,9 +146,9 @@ static void test_log_escape(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_buf),	   cmocka_unit_test(test_str_to_i64),
-	    cmocka_unit_test(test_utf8),   cmocka_unit_test(test_b64url),
-	    cmocka_unit_test(test_rfc3339), cmocka_unit_test(test_dates),
+	    cmocka_unit_test(test_buf),        cmocka_unit_test(test_str_to_i64),
+	    cmocka_unit_test(test_utf8),       cmocka_unit_test(test_b64url),
+	    cmocka_unit_test(test_rfc3339),    cmocka_unit_test(test_dates),
 	    cmocka_unit_test(test_log_escape),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
