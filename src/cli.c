@@ -26,6 +26,7 @@ int cli_open_store(const struct scrm_config *cfg, bool migrate)
 	    .sync_full = strcmp(cfg->synchronous, "full") == 0,
 	    .busy_timeout_ms = cfg->busy_timeout_ms,
 	    .cache_mb = cfg->cache_mb,
+	    .mmap_mb = cfg->mmap_mb,
 	    .batch_max = cfg->batch_max,
 	    .skip_migrations = !migrate,
 	};

@@ -32,6 +32,7 @@ struct scrm_config {
 	unsigned busy_timeout_ms;
 	unsigned batch_max; /* write closures per group commit */
 	unsigned cache_mb;  /* SQLite page cache per connection */
+	unsigned mmap_mb;   /* memory-mapped reads of the database (0: off) */
 	char *migrations_dir;
 	char *backup_dir;
 	char *spool_dir; /* where uploads wait while they are imported */

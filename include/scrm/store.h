@@ -32,6 +32,7 @@ struct store_opts {
 	bool sync_full; /* synchronous=FULL (else NORMAL) */
 	unsigned busy_timeout_ms;
 	unsigned cache_mb;
+	unsigned mmap_mb; /* PRAGMA mmap_size, in MiB */
 	unsigned batch_max;
 	bool skip_migrations; /* open only (backup of a database as it is) */
 };

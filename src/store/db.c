@@ -110,9 +110,9 @@ struct store_db *db_open(bool reader)
 	char pragmas[512];
 	snprintf(pragmas, sizeof pragmas,
 	         "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
-	         "PRAGMA cache_size=-%u; PRAGMA temp_store=MEMORY; %s",
+	         "PRAGMA cache_size=-%u; PRAGMA temp_store=MEMORY; PRAGMA mmap_size=%llu; %s",
 	         opts.sync_full ? "FULL" : "NORMAL", opts.cache_mb * 1024,
-	         reader ? "PRAGMA query_only=ON;" : "");
+	         (unsigned long long)opts.mmap_mb << 20, reader ? "PRAGMA query_only=ON;" : "");
 	if (db_exec(db, pragmas) < 0) {
 		db_close(db);
 		return NULL;

@@ -46,6 +46,7 @@ static const struct key keys[] = {
     {"store", "busy_timeout_ms", K_UINT, F(busy_timeout_ms), 0, 600000, NULL},
     {"store", "batch_max", K_UINT, F(batch_max), 1, 100000, NULL},
     {"store", "cache_mb", K_UINT, F(cache_mb), 1, 1048576, NULL},
+    {"store", "mmap_mb", K_UINT, F(mmap_mb), 0, 1048576, NULL},
     {"store", "migrations_dir", K_STR, F(migrations_dir), 0, 0, NULL},
     {"store", "backup_dir", K_STR, F(backup_dir), 0, 0, NULL},
     {"store", "spool_dir", K_STR, F(spool_dir), 0, 0, NULL},
@@ -94,6 +95,7 @@ void config_defaults(struct scrm_config *c)
 	c->busy_timeout_ms = 5000;
 	c->batch_max = 256;
 	c->cache_mb = 64;
+	c->mmap_mb = 2048;
 	c->migrations_dir = default_dir("migrations");
 	c->backup_dir = NULL; /* beside the database, in backups/ */
 	c->pbkdf2_iterations = 600000;
