@@ -1,6 +1,8 @@
 # scrmd - build, run, test, benchmark and install.
 #   make run      install what is missing, build, migrate, serve on 127.0.0.1:8080
-#   make test     install what is missing, build, run every test (also under ASan/UBSan)
+#   make test     install what is missing, build, run every test (also under ASan/UBSan,
+#                 and the rule compiler's fuzzer for a short while)
+#   make fuzz     the libFuzzer harnesses of tests/fuzz/ for FUZZ_SECONDS each
 #   make bench    benchmarks (figures, not pass/fail)
 #   make install  binary, web/, migrations/ and the systemd unit under $(PREFIX)
 
@@ -33,7 +35,20 @@ LIB_ASAN := $(LIB_SRC:%.c=$(B)/asan/%.o)
 UNITS    := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
 UNITS_ASAN := $(UNIT_SRC:tests/unit/%.c=$(B)/unit-asan/%)
 
-.PHONY: all deps test-deps bench-deps run test unit bench install uninstall clean format check-format
+# libFuzzer harnesses (clang): tests/fuzz/fuzz_*.c linked with the few sources
+# they exercise, built with ASan/UBSan and coverage
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 300
+FUZZ_MAX_LEN ?= 16384
+FUZZ_SAN     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_LIB_SRC := src/core/rules.c src/core/records.c src/util/timeutil.c src/util/util.c
+FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(B)/fuzz/obj/%.o)
+FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZERS      := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+FUZZ_LIBS    = $(shell pkg-config --libs sqlite3 jansson 2>/dev/null) -lpthread -lm
+
+.PHONY: all deps test-deps fuzz-deps bench-deps run test unit fuzz fuzz-build bench install \
+	uninstall clean format check-format
 .DEFAULT_GOAL := all
 
 all: $(B)/scrmd
@@ -43,9 +58,24 @@ deps:
 
 test-deps:
 	@sh contrib/install-deps.sh test
+	@$(MAKE) --no-print-directory fuzz-deps
 
 bench-deps:
 	@sh contrib/install-deps.sh bench
+
+# clang with libFuzzer (Debian: clang and libclang-rt-dev), installed when
+# `clang -fsanitize=fuzzer` cannot link
+fuzz-deps:
+	@echo 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; (void)n; return 0; }' \
+	  | $(FUZZ_CC) -x c -fsanitize=fuzzer,address,undefined -o /dev/null - >/dev/null 2>&1 || { \
+	  echo "installing: clang libclang-rt-dev (libFuzzer)"; \
+	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO="sudo"; \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    clang libclang-rt-dev >/dev/null; \
+	  echo 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; (void)n; return 0; }' \
+	    | $(FUZZ_CC) -x c -fsanitize=fuzzer,address,undefined -o /dev/null - || { \
+	    echo "$(FUZZ_CC) -fsanitize=fuzzer does not work (set FUZZ_CC)" >&2; exit 1; }; }
 
 $(B)/scrmd: $(OBJ)
 	@echo "  LD      $@"
@@ -80,11 +110,40 @@ $(B)/unit-asan/%: tests/unit/%.c tests/unit/harness.h $(LIB_ASAN)
 
 unit: $(UNITS) $(UNITS_ASAN)
 
+$(B)/fuzz/obj/%.o: %.c | fuzz-deps
+	@mkdir -p $(dir $@)
+	@echo "  CC/FUZZ $<"
+	@$(FUZZ_CC) $(CPPFLAGS) -std=c17 $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) \
+	  -MMD -MP -c -o $@ $<
+
+$(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_common.h $(FUZZ_LIB_OBJ) | fuzz-deps
+	@mkdir -p $(dir $@)
+	@echo "  LD/FUZZ $@"
+	@$(FUZZ_CC) $(CPPFLAGS) -DFUZZ_MIGRATIONS='"$(CURDIR)/migrations"' -std=c17 $(WARN) \
+	  $(FUZZ_SAN) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB_OBJ) $(FUZZ_LIBS)
+
+fuzz-build: $(FUZZERS)
+.SECONDARY: $(FUZZ_LIB_OBJ)
+
+# each harness for FUZZ_SECONDS; the corpus grows in build/fuzz/corpus/NAME,
+# seeded from tests/fuzz/corpus/X/ and using tests/fuzz/X.dict for fuzz_X where
+# they exist; crashes land in build/fuzz/artifacts/ (add them to the seeds)
+fuzz: fuzz-build
+	@mkdir -p $(B)/fuzz/artifacts
+	@set -e; for f in $(FUZZERS); do \
+	  n=$$(basename $$f); x=$${n#fuzz_}; mkdir -p $(B)/fuzz/corpus/$$n; \
+	  seed=""; [ -d tests/fuzz/corpus/$$x ] && seed=tests/fuzz/corpus/$$x; \
+	  dict=""; [ -f tests/fuzz/$$x.dict ] && dict=-dict=tests/fuzz/$$x.dict; \
+	  echo "== $$n for $(FUZZ_SECONDS) s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) -print_final_stats=1 $$dict \
+	    -artifact_prefix=$(B)/fuzz/artifacts/$$n- $(B)/fuzz/corpus/$$n $$seed; \
+	done
+
 run: deps all
 	@mkdir -p data
 	./$(B)/scrmd serve
 
-test: test-deps all $(B)/scrmd-asan unit
+test: test-deps all $(B)/scrmd-asan unit fuzz-build
 	@sh tests/run.sh
 
 bench: bench-deps all
@@ -110,9 +169,9 @@ uninstall:
 	rm -rf $(DESTDIR)$(DATADIR)
 
 format:
-	clang-format -i $(SRC) $(shell find include tests/unit -name '*.[ch]')
+	clang-format -i $(SRC) $(shell find include tests/unit tests/fuzz -name '*.[ch]')
 
 clean:
 	rm -rf $(B)
 
--include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d)
+-include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(FUZZ_LIB_OBJ:.o=.d)

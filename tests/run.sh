@@ -2,6 +2,7 @@
 # Run every test suite and end with one line: "N passed, N failed".
 #   unit tests (cmocka)            build/unit/*       and build/unit-asan/* (ASan+UBSan)
 #   API tests against real daemons  build/scrmd        and build/scrmd-asan
+#   the rule compiler's fuzzer      build/fuzz/fuzz_rules, FUZZ_TEST_SECONDS (20)
 # A suite binary that crashes counts as a failure even if it printed no result.
 set -u
 cd "$(dirname "$0")/.."
@@ -36,6 +37,35 @@ run_units() { # dir label
 	done
 }
 
+# a libFuzzer harness for FUZZ_TEST_SECONDS (20) from its seed corpus: one
+# test, passed when nothing crashed, leaked or broke its checks
+run_fuzz() { # name
+	f=build/fuzz/$1
+	x=${1#fuzz_}
+	label="fuzz/$1"
+	mkdir -p "$results/corpus-$1" build/fuzz/artifacts
+	if [ ! -x "$f" ]; then
+		echo "FAILED: $f is missing (make fuzz-build)" >&2
+		rc=1
+	else
+		set -- "$f" -max_total_time="${FUZZ_TEST_SECONDS:-20}" -max_len=16384 -print_final_stats=1 \
+			-artifact_prefix=build/fuzz/artifacts/"$1"- "$results/corpus-$1"
+		[ -f "tests/fuzz/$x.dict" ] && set -- "$@" -dict="tests/fuzz/$x.dict"
+		[ -d "tests/fuzz/corpus/$x" ] && set -- "$@" "tests/fuzz/corpus/$x"
+		"$@" >"$results/fuzz.log" 2>&1
+		rc=$?
+		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$results/fuzz.log")
+		cov=$(grep -o 'cov: [0-9]*' "$results/fuzz.log" | tail -n 1 | cut -d' ' -f2)
+		label="$label (${runs:-?} runs, cov ${cov:-?})"
+		if [ $rc -ne 0 ]; then
+			grep -A40 -E '^fuzz:|ERROR|runtime error' "$results/fuzz.log" | head -60 >&2
+			ls -t build/fuzz/artifacts/ | head -n 1 | sed 's|^|crash input: build/fuzz/artifacts/|' >&2
+		fi
+	fi
+	if [ $rc -eq 0 ]; then echo "1 0" >>"$results/counts"; p=1 f=0; else echo "0 1" >>"$results/counts"; p=0 f=1; fi
+	printf '%-44s %4d passed, %d failed\n' "$label" "$p" "$f"
+}
+
 run_api() { # binary label
 	SCRM_BIN="$1" node --test --test-concurrency=2 --test-reporter=tap tests/api/ \
 		>"$results/api.tap" 2>&1
@@ -57,6 +87,7 @@ run_api() { # binary label
 
 run_units build/unit unit
 run_units build/unit-asan unit-asan
+run_fuzz fuzz_rules
 run_api build/scrmd api
 run_api build/scrmd-asan api-asan
 

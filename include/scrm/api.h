@@ -62,6 +62,8 @@ json_t *api_page_result2(json_t *data, int64_t next_key, int64_t next_key2, int6
 /* Query-string helpers: 0 if absent or ok, else status after filling rs. */
 int api_query_i64(const struct req *rq, const char *key, int64_t *out, struct resp *rs);
 int api_query_time(const struct req *rq, const char *key, int64_t *out, struct resp *rs);
+/* from and to, both optional, the same way; 422 on to before from. */
+int api_query_range(const struct req *rq, int64_t *from, int64_t *to, struct resp *rs);
 int api_query_bool(const struct req *rq, const char *key, bool *out, struct resp *rs);
 
 /* RFC 3339 string, or JSON null for 0. */

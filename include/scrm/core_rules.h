@@ -33,12 +33,16 @@ struct rule_param {
 };
 
 /* The compiled condition: `where` refers to the customer as `c` and to its
- * parameters as ?1, ?2 ... in order. */
+ * parameters as ?1, ?2 ... in order. `where_one` is the same condition with
+ * the same parameters, shaped for testing a single customer (c.id = ?): a tag
+ * is a lookup of that customer's tags instead of the set of every holder. */
 struct rule_sql {
 	char *where;
+	char *where_one;
 	struct rule_param *params;
 	size_t nparams, cap;
-	bool time_based; /* reads the clock: needs re-evaluation as days pass */
+	bool time_based;  /* reads the clock: needs re-evaluation as days pass */
+	bool reads_attrs; /* reads attrs, which the customers_segment index lacks */
 };
 void rule_sql_clear(struct rule_sql *r);
 

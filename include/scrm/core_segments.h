@@ -11,6 +11,7 @@
 
 #include "scrm/core.h"
 
+#include <jansson.h>
 #include <stdint.h>
 
 /* Register the per-write hooks with the store writer (once, at start). */
@@ -19,6 +20,13 @@ void core_segments_init(void);
 void core_customer_dirty(int64_t customer_id);
 /* Forget the marks (a full pass follows anyway). */
 void core_segments_forget(void);
+
+/* The tags, tiers and groups a compiled rule names must exist: an unknown name
+ * is far more often a typo than a wish to match nobody. 0, or -1 with e
+ * (CORE_INVALID, the path of the value). Stored rules are not re-checked: a
+ * tag deleted later simply matches nobody. */
+int core_rule_check_refs(struct store_db *db, const json_t *rule, const char *path,
+                         struct core_err *e);
 
 /* One auto tag for every customer now. */
 int core_autotag_evaluate(struct store_db *db, int64_t tag_id, int64_t now, int64_t *added,

@@ -15,6 +15,17 @@
 int64_t store_segment_count(struct store_db *db, const struct rule_sql *r);
 int store_segment_list(struct store_db *db, const struct rule_sql *r, int64_t before_id, int limit,
                        store_customer_cb cb, void *arg);
+/* One pass over the matches of r: how many, and the ids of the newest
+ * (up to limit, newest first) into ids. -1 on failure. */
+int64_t store_segment_count_sample(struct store_db *db, const struct rule_sql *r, int64_t *ids,
+                                   int limit, int *nids);
+/* Refresh the query planner's statistics (a sampled ANALYZE, milliseconds on
+ * a million customers), so that a rule on a rare tag is driven from the tag
+ * and not by a scan of every customer. */
+int store_refresh_statistics(struct store_db *db);
+/* Whether a tag, tier or group ("tag", "tier", "group") with this id (name
+ * NULL) or name exists: 1, 0, or -1 on failure. */
+int store_rule_ref_exists(struct store_db *db, const char *kind, int64_t id, const char *name);
 /* Whether one customer matches (false for erased or missing ones). -1 on failure. */
 int store_segment_matches(struct store_db *db, const struct rule_sql *r, int64_t customer_id);
 

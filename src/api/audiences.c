@@ -25,13 +25,26 @@ static json_t *audience_json(const struct audience *a)
 	                 api_time(a->updated_at));
 }
 
-/* Compile body.rule; 0 or the error status (422 naming rule.<path>) in rs. */
+/* Compile a stored rule; 0 or the error status in rs. */
 static int compile(const json_t *rule, struct rule_sql *r, struct resp *rs)
 {
 	struct core_err e = {0};
 	if (rules_compile(rule, "rule", time_now(), r, &e) < 0)
 		return api_core_error(rs, &e);
 	return 0;
+}
+
+/* Compile body.rule, whose tags, tiers and groups must exist; 0 or the error
+ * status (422 naming rule.<path>) in rs. */
+static int compile_new(const json_t *rule, struct rule_sql *r, struct resp *rs)
+{
+	struct core_err e = {0};
+	int status = compile(rule, r, rs);
+	if (status == 0 && core_rule_check_refs(store_reader(), rule, "rule", &e) < 0) {
+		rule_sql_clear(r);
+		return api_core_error(rs, &e);
+	}
+	return status;
 }
 
 static void add_customer(void *arg, const struct customer *c)
@@ -50,7 +63,7 @@ int api_audiences_preview(const struct req *rq, struct resp *rs)
 	if (status)
 		return status;
 	struct rule_sql r;
-	if ((status = compile(json_object_get(rq->body, "rule"), &r, rs)))
+	if ((status = compile_new(json_object_get(rq->body, "rule"), &r, rs)))
 		return status;
 	struct store_db *db = store_reader();
 	struct {
@@ -59,9 +72,18 @@ int api_audiences_preview(const struct req *rq, struct resp *rs)
 	} acc = {db, json_array()};
 	uint64_t t0 = time_mono_ns();
 	store_read_begin(db);
-	int64_t count = store_segment_count(db, &r);
-	int st =
-	    count < 0 ? ST_ERR : store_segment_list(db, &r, 0, SAMPLE_SIZE, add_customer, &acc);
+	/* one scan gives the count and the sample: a second, LIMITed scan would
+	 * cross the whole table again whenever matches are rare */
+	int64_t ids[SAMPLE_SIZE];
+	int nids = 0;
+	int64_t count = store_segment_count_sample(db, &r, ids, SAMPLE_SIZE, &nids);
+	int st = count < 0 ? ST_ERR : ST_OK;
+	for (int i = 0; i < nids && st == ST_OK; i++) {
+		struct customer c = {0};
+		if ((st = store_customer_get(db, ids[i], &c)) == ST_OK)
+			add_customer(&acc, &c);
+		customer_clear(&c);
+	}
 	store_read_end(db);
 	rule_sql_clear(&r);
 	if (st != ST_OK) {
@@ -94,7 +116,7 @@ static int check_body(const json_t *body, bool create, struct resp *rs)
 		return api_error(rs, 422, "validation_failed", "rule", "rule is required");
 	if (rule) {
 		struct rule_sql r;
-		if ((status = compile(rule, &r, rs)))
+		if ((status = compile_new(rule, &r, rs)))
 			return status;
 		rule_sql_clear(&r);
 	}
@@ -491,6 +513,9 @@ int api_audiences_export(const struct req *rq, struct resp *rs)
 	char disp[128];
 	snprintf(disp, sizeof disp, "attachment; filename=\"audience-%lld.csv\"", (long long)a.id);
 	http_resp_header(rs, "Content-Disposition", disp);
+	/* a file of phones and e-mails leaves the system: who took it, and when */
+	api_audit_async(rq, rq->who, "audience.export", "audience", a.id, 200,
+	                json_pack("{s:s}", "name", a.name));
 	audience_clear(&a);
 	rs->content_type = "text/csv; charset=utf-8";
 	rs->stream = export_read;
@@ -511,8 +536,7 @@ int api_analytics_funnel(const struct req *rq, struct resp *rs)
 {
 	int64_t from = 0, to = 0;
 	int status;
-	if ((status = api_query_time(rq, "from", &from, rs)) ||
-	    (status = api_query_time(rq, "to", &to, rs)))
+	if ((status = api_query_range(rq, &from, &to, rs)))
 		return status;
 	json_t *counts = json_object();
 	int st = store_stage_counts(store_reader(), from, to, add_stage, counts);

@@ -36,8 +36,7 @@ int api_audit_list(const struct req *rq, struct resp *rs)
 	    .target_type = http_req_query(rq, "target_type"),
 	};
 	if ((status = api_query_i64(rq, "target_id", &f.target_id, rs)) ||
-	    (status = api_query_time(rq, "from", &f.from, rs)) ||
-	    (status = api_query_time(rq, "to", &f.to, rs)))
+	    (status = api_query_range(rq, &f.from, &f.to, rs)))
 		return status;
 	struct store_db *db = store_reader();
 	json_t *data = json_array();

@@ -312,14 +312,25 @@ int api_query_time(const struct req *rq, const char *key, int64_t *out, struct r
 	int y, m, d;
 	if (time_parse_rfc3339(v, out))
 		return 0;
-	if (time_parse_date(v, &y, &m, &d)) { /* a bare date means its start, UTC */
-		*out = time_days_from_civil(y, (unsigned)m, (unsigned)d) * 86400;
+	if (time_parse_date(v, &y, &m, &d)) { /* a bare date: its start in the business time zone */
+		*out = time_local_day_start(time_days_from_civil(y, (unsigned)m, (unsigned)d));
 		return 0;
 	}
 	return api_error(rs, 422, "validation_failed", key,
 	                 "%s must be an RFC 3339 time such as 2026-11-22T08:00:00Z or a date "
 	                 "YYYY-MM-DD",
 	                 key);
+}
+
+int api_query_range(const struct req *rq, int64_t *from, int64_t *to, struct resp *rs)
+{
+	int status;
+	if ((status = api_query_time(rq, "from", from, rs)) ||
+	    (status = api_query_time(rq, "to", to, rs)))
+		return status;
+	if (*from && *to && *to < *from)
+		return api_error(rs, 422, "validation_failed", "to", "to must not be before from");
+	return 0;
 }
 
 int api_query_bool(const struct req *rq, const char *key, bool *out, struct resp *rs)

@@ -59,14 +59,14 @@ static int check_tag_body(const json_t *body, bool create, struct resp *rs)
 	if (create && !is_auto && rule && !json_is_null(rule))
 		return api_error(rs, 422, "validation_failed", "rule",
 		                 "only auto tags have a rule (send kind: auto)");
-	if (rule && json_is_null(rule) && !create)
-		return api_error(rs, 422, "validation_failed", "rule",
-		                 "an auto tag's rule cannot be null");
 	if (rule && !json_is_null(rule)) {
 		struct rule_sql r;
 		struct core_err e = {0};
-		if (rules_compile(rule, "rule", time_now(), &r, &e) < 0)
+		if (rules_compile(rule, "rule", time_now(), &r, &e) < 0 ||
+		    core_rule_check_refs(store_reader(), rule, "rule", &e) < 0) {
+			rule_sql_clear(&r);
 			return api_core_error(rs, &e);
+		}
 		rule_sql_clear(&r);
 	}
 	return 0;
@@ -172,6 +172,11 @@ static int update_fn(struct store_db *db, struct api_write *w)
 			    api_error(w->rs, 422, "validation_failed", "kind",
 			              "a tag's kind cannot change (%s is %s); create a new tag",
 			              t.name, t.kind);
+		} else if (!new_rule && json_is_null(json_object_get(body, "rule")) &&
+		           strcmp(t.kind, "auto") == 0) {
+			status = api_error(
+			    w->rs, 422, "validation_failed", "rule",
+			    "an auto tag's rule cannot be null: send a rule, or delete the tag");
 		} else if (new_rule && strcmp(t.kind, "auto") != 0) {
 			status =
 			    api_error(w->rs, 422, "validation_failed", "rule",

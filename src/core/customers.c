@@ -328,6 +328,9 @@ static int check_refs(struct store_db *db, const struct customer_patch *p, struc
 int core_customer_orders_changed(struct store_db *db, struct customer *c, int64_t now,
                                  struct core_err *e)
 {
+	/* new figures or purchase masks (an order's amount, items or paid_at
+	 * corrected) may change the customer's auto tags without any event */
+	core_customer_dirty(c->id);
 	int st = store_customer_refresh_figures(db, c->id);
 	struct customer fresh = {0};
 	if (st == ST_OK)

@@ -119,7 +119,7 @@ static const char *ops_of(enum ftype t)
 }
 
 struct ctx {
-	struct buf sql;
+	struct buf sql, one; /* over all customers; for one customer */
 	struct rule_sql *out;
 	struct core_err *e;
 	int64_t now, today;
@@ -181,6 +181,7 @@ static struct rule_param *new_param(struct ctx *x)
 {
 	struct rule_param *p = param_slot(x);
 	buf_printf(&x->sql, "?%zu", x->out->nparams);
+	buf_printf(&x->one, "?%zu", x->out->nparams);
 	return p;
 }
 
@@ -220,6 +221,19 @@ static void p_json(struct ctx *x, const json_t *v)
 static void sql(struct ctx *x, const char *s)
 {
 	buf_puts(&x->sql, s);
+	buf_puts(&x->one, s);
+}
+
+/* A condition on the customer's rows in another table: over all customers, the
+ * set of matching customer ids, built once (a rare tag then drives the query);
+ * for one customer, a lookup of that customer's rows only. The set query
+ * selects the customer_id of table t and must be followed by conditions on t's
+ * own columns; `link` is how the lookup joins t to c. */
+static void sql_set(struct ctx *x, const char *select_from, const char *link)
+{
+	buf_printf(&x->sql, "c.id IN (SELECT %s WHERE ", select_from);
+	const char *from = strstr(select_from, " FROM ");
+	buf_printf(&x->one, "EXISTS (SELECT 1%s WHERE %s AND ", from ? from : "", link);
 }
 
 /* Values --------------------------------------------------------------------------- */
@@ -241,6 +255,9 @@ enum vkind {
 /* Check one value; 0 or -1 naming path. */
 static int check_value(struct ctx *x, const json_t *v, enum vkind k, const char *path)
 {
+	/* a string with a NUL in it would be read cut short: no kind takes one */
+	if (json_is_string(v) && strlen(json_string_value(v)) != json_string_length(v))
+		v = NULL;
 	int64_t i = json_integer_value(v);
 	switch (k) {
 	case V_INT:
@@ -334,31 +351,40 @@ static int check_range(struct ctx *x, const json_t *v, enum vkind k, const char 
 	return 0;
 }
 
-/* A list of ids and names as two parameter lists: "(id IN (...) OR name IN (...))". */
+/* A list of ids and names as two parameter lists: "(id IN (...) OR name IN (...))"
+ * (not one OR per value: SQLite refuses expressions over 1000 deep). */
 static void ids_or_names(struct ctx *x, const json_t *values, const char *table_cond)
 {
 	sql(x, table_cond);
 	sql(x, " (0");
-	size_t i;
-	json_t *v;
-	json_array_foreach(values, i, v)
-	{
-		if (json_is_integer(v)) {
-			sql(x, " OR id = ");
-			p_int(x, json_integer_value(v));
-		} else {
-			sql(x, " OR name = ");
-			p_text(x, json_string_value(v));
+	for (int pass = 0; pass < 2; pass++) {
+		bool any = false;
+		size_t i;
+		json_t *v;
+		json_array_foreach(values, i, v)
+		{
+			if (json_is_integer(v) != (pass == 0))
+				continue;
+			sql(x, any ? ", " : pass == 0 ? " OR id IN (" : " OR name IN (");
+			any = true;
+			if (pass == 0)
+				p_int(x, json_integer_value(v));
+			else
+				p_text(x, json_string_value(v));
 		}
+		if (any)
+			sql(x, ")");
 	}
 	sql(x, "))");
 }
 
-/* One value as a one-element list, so that `=`/`has` and `in` share code. */
+/* One value as a one-element list, so that `=`/`has` and `in` share code. A
+ * list is copied: the caller may change its copy ("current" becomes a month)
+ * and must never change the rule, which is stored as sent. */
 static json_t *as_list(const char *op, const json_t *v)
 {
 	if (strcmp(op, "in") == 0 || strcmp(op, "not_in") == 0)
-		return json_incref((json_t *)v);
+		return json_copy((json_t *)v);
 	return json_pack("[O]", v);
 }
 
@@ -481,23 +507,43 @@ static void days(struct ctx *x, const char *col, bool dn, const char *op, const 
 	days_le(x, col, dn, json_integer_value(json_array_get(v, 1)));
 }
 
-/* Birthdays within the next days lo..hi (0 is today), as month*100+day. */
+/* Birthdays within the next days lo..hi (0 is today), as month*100+day: the
+ * days of the window run as at most two ranges of that number (two when the
+ * window crosses New Year; one covering the year when it is a year long).
+ * Numbers between the real dates of a range (1132..1200) are no one's. */
 static void birthdays(struct ctx *x, int64_t lo, int64_t hi)
 {
 	x->out->time_based = true;
-	sql(x, "(c.birth_month * 100 + c.birth_day) IN (");
-	bool first = true;
+	int64_t from[2], to[2];
+	int n = 0;
+	if (hi - lo > 366)
+		hi = lo + 366;
 	for (int64_t d = lo; d <= hi; d++) {
 		int y, m, dd;
 		time_civil_from_days(x->today + d, &y, &m, &dd);
 		bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+		int64_t md = m * 100 + dd;
 		/* 29 February birthdays are kept on the 28th in other years */
-		for (int k = 0; k < (m == 2 && dd == 28 && !leap ? 2 : 1); k++) {
-			if (!first)
-				sql(x, ", ");
-			first = false;
-			p_int(x, m * 100 + (k ? 29 : dd));
+		int64_t md_hi = m == 2 && dd == 28 && !leap ? 229 : md;
+		if (n > 0 && md >= to[n - 1]) {
+			to[n - 1] = md_hi;
+		} else if (n < 2) {
+			from[n] = md;
+			to[n++] = md_hi;
+		} else { /* a window longer than a year: every day */
+			from[0] = 101;
+			to[0] = 1231;
+			n = 1;
+			break;
 		}
+	}
+	sql(x, "(");
+	for (int i = 0; i < n; i++) {
+		sql(x, i ? " OR " : "");
+		sql(x, "(c.birth_month * 100 + c.birth_day) BETWEEN ");
+		p_int(x, from[i]);
+		sql(x, " AND ");
+		p_int(x, to[i]);
 	}
 	sql(x, ")");
 }
@@ -505,9 +551,8 @@ static void birthdays(struct ctx *x, int64_t lo, int64_t hi)
 static void coupon_window(struct ctx *x, int64_t from_day, int64_t to_day)
 {
 	x->out->time_based = true;
-	sql(x,
-	    "EXISTS (SELECT 1 FROM coupons cp WHERE cp.customer_id = c.id AND cp.status = 'active'"
-	    " AND cp.expires_at >= ");
+	sql_set(x, "cp.customer_id FROM coupons cp", "cp.customer_id = c.id");
+	sql(x, "cp.status = 'active' AND cp.customer_id IS NOT NULL AND cp.expires_at >= ");
 	p_int(x, x->now);
 	if (from_day > 0) {
 		sql(x, " AND cp.expires_at >= ");
@@ -570,10 +615,16 @@ static int leaf(struct ctx *x, const json_t *n, const char *path)
 			    k);
 		}
 	}
-	const char *field = json_string_value(json_object_get(n, "field"));
-	const char *op = json_string_value(json_object_get(n, "op"));
+	const json_t *jfield = json_object_get(n, "field"), *jop = json_object_get(n, "op");
+	const char *field = json_string_value(jfield);
+	const char *op = json_string_value(jop);
 	const json_t *value = json_object_get(n, "value");
 	path_join(p, path, ".field");
+	/* names with a NUL in them would be read cut short ("attrs.a\u0000b") */
+	if (field && strlen(field) != json_string_length(jfield))
+		return fail(x, p, "%s must not contain a NUL character", p);
+	if (op && strlen(op) != json_string_length(jop))
+		op = NULL;
 	if (!field)
 		return fail(
 		    x, p,
@@ -734,13 +785,17 @@ static int leaf(struct ctx *x, const json_t *n, const char *path)
 		json_decref(vl);
 		break;
 	case F_TAG:
+		/* the first 62 tags are bits of c.tag_mask; later ones are looked up */
 		if (negated(op))
 			sql(x, "NOT ");
 		vl = as_list(op, value);
 		ids_or_names(x, vl,
-		             "EXISTS (SELECT 1 FROM customer_tags ct WHERE ct.customer_id = c.id"
-		             " AND ct.tag_id IN (SELECT id FROM tags WHERE");
-		sql(x, ")");
+		             "((c.tag_mask & (SELECT coalesce(sum(1 << (id - 1)), 0) FROM tags"
+		             " WHERE id <= 62 AND");
+		sql(x, ") != 0 OR ");
+		sql_set(x, "ct.customer_id FROM customer_tags ct", "ct.customer_id = c.id");
+		ids_or_names(x, vl, "ct.tag_id IN (SELECT id FROM tags WHERE id > 62 AND");
+		sql(x, "))");
 		json_decref(vl);
 		break;
 	case F_PLATFORM:
@@ -767,7 +822,7 @@ static int leaf(struct ctx *x, const json_t *n, const char *path)
 		vl = as_list(op, value);
 		if (negated(op))
 			sql(x, "NOT ");
-		sql(x, "EXISTS (SELECT 1 FROM group_members gm WHERE gm.customer_id = c.id AND ");
+		sql_set(x, "gm.customer_id FROM group_members gm", "gm.customer_id = c.id");
 		in_list(x, "gm.group_id", vl, false);
 		sql(x, ")");
 		json_decref(vl);
@@ -793,6 +848,7 @@ static int leaf(struct ctx *x, const json_t *n, const char *path)
 		break;
 	}
 	case F_ATTR: {
+		x->out->reads_attrs = true;
 		/* the JSON path is a parameter too: no key ever becomes SQL text */
 		struct buf path_param = {0};
 		buf_printf(&path_param, "$.%s", field + 6);
@@ -873,6 +929,7 @@ void rule_sql_clear(struct rule_sql *r)
 	if (!r)
 		return;
 	free(r->where);
+	free(r->where_one);
 	for (size_t i = 0; i < r->nparams; i++)
 		free(r->params[i].s);
 	free(r->params);
@@ -886,9 +943,11 @@ int rules_compile(const json_t *rule, const char *path, int64_t now, struct rule
 	struct ctx x = {.out = out, .e = e, .now = now, .today = time_local_day(now)};
 	if (node(&x, rule, path, 1) < 0) {
 		buf_clear(&x.sql);
+		buf_clear(&x.one);
 		rule_sql_clear(out);
 		return -1;
 	}
 	out->where = buf_steal(&x.sql);
+	out->where_one = buf_steal(&x.one);
 	return 0;
 }

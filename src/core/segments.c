@@ -7,6 +7,7 @@
 #include "scrm/timeutil.h"
 #include "scrm/util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -159,4 +160,66 @@ int core_audience_evaluate(struct store_db *db, int64_t audience_id, int64_t now
 	rule_sql_clear(&r);
 	audience_clear(&a);
 	return rc;
+}
+
+/* One value of a tag, tier or group condition. */
+static int check_ref(struct store_db *db, const char *kind, const json_t *v, const char *path,
+                     struct core_err *e)
+{
+	const char *name = json_string_value(v);
+	int64_t id = json_integer_value(v);
+	if (!name && !json_is_integer(v))
+		return 0; /* the compiler has refused it already */
+	int have = store_rule_ref_exists(db, kind, id, name);
+	if (have < 0)
+		return core_store_fail(e, ST_ERR);
+	if (have)
+		return 0;
+	snprintf(e->path, sizeof e->path, "%s", path);
+	if (name)
+		core_fail(e, CORE_INVALID, e->path, "%s: there is no %s named %s", path, kind,
+		          name);
+	else
+		core_fail(e, CORE_INVALID, e->path, "%s: there is no %s with id %lld", path, kind,
+		          (long long)id);
+	return -1;
+}
+
+int core_rule_check_refs(struct store_db *db, const json_t *rule, const char *path,
+                         struct core_err *e)
+{
+	char p[sizeof e->path];
+	static const char *const groups[] = {"all", "any"};
+	for (size_t g = 0; g < 2; g++) {
+		const json_t *list = json_object_get(rule, groups[g]);
+		for (size_t i = 0; i < json_array_size(list); i++) {
+			snprintf(p, sizeof p, "%s.%s[%zu]", path, groups[g], i);
+			if (core_rule_check_refs(db, json_array_get(list, i), p, e) < 0)
+				return -1;
+		}
+	}
+	const json_t *not = json_object_get(rule, "not");
+	if (not ) {
+		snprintf(p, sizeof p, "%s.not", path);
+		return core_rule_check_refs(db, not, p, e);
+	}
+	const char *field = json_string_value(json_object_get(rule, "field"));
+	const char *kind = !field                           ? NULL
+	                   : strcmp(field, "tag") == 0      ? "tag"
+	                   : strcmp(field, "tier") == 0     ? "tier"
+	                   : strcmp(field, "group_id") == 0 ? "group"
+	                                                    : NULL;
+	const json_t *value = json_object_get(rule, "value");
+	if (!kind || !value)
+		return 0;
+	if (!json_is_array(value)) {
+		snprintf(p, sizeof p, "%s.value", path);
+		return check_ref(db, kind, value, p, e);
+	}
+	for (size_t i = 0; i < json_array_size(value); i++) {
+		snprintf(p, sizeof p, "%s.value[%zu]", path, i);
+		if (check_ref(db, kind, json_array_get(value, i), p, e) < 0)
+			return -1;
+	}
+	return 0;
 }

@@ -117,9 +117,18 @@ static void collect_audience(void *arg, const struct audience *a)
 	collect_tag(arg, a->id, NULL, NULL);
 }
 
+static int analyze_fn(struct store_db *db, void *arg)
+{
+	(void)arg;
+	int st = store_refresh_statistics(db);
+	return st == ST_OK ? 0 : -st;
+}
+
 static int segments_pass(int64_t now, struct daily_result *out)
 {
 	uint64_t t0 = time_mono_ns();
+	if (store_write(analyze_fn, NULL) != 0)
+		log_warn("daily pass: the planner statistics were not refreshed");
 	struct idlist tags = {0}, auds = {0};
 	struct store_db *rd = store_reader();
 	int rc = store_autotags(rd, collect_tag, &tags) == ST_OK &&

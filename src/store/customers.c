@@ -228,6 +228,9 @@ static const char sql_merge_checkins[] =
     "INSERT OR IGNORE INTO checkins(customer_id, day, streak, points, created_at)"
     " SELECT :a, day, streak, points, created_at FROM checkins WHERE customer_id = :b";
 static const char sql_merge_checkins_del[] = "DELETE FROM checkins WHERE customer_id = :b";
+static const char sql_merge_checkin_day[] =
+    "UPDATE customers SET last_checkin_day = (SELECT max(day) FROM checkins WHERE customer_id = :a)"
+    " WHERE id = :a";
 static const char sql_merge_coupons[] =
     "UPDATE coupons SET customer_id = :a WHERE customer_id = :b";
 static const char sql_merge_redemptions[] =
@@ -249,11 +252,12 @@ static const char sql_merge_delete[] = "DELETE FROM customers WHERE id = :b";
 int store_customer_merge(struct store_db *db, int64_t into, int64_t from, int64_t now)
 {
 	static const char *const steps[] = {
-	    sql_merge_orders,       sql_merge_tags,       sql_merge_tags_del,    sql_merge_events,
-	    sql_merge_chain,        sql_merge_points,     sql_merge_wallet,      sql_merge_checkins,
-	    sql_merge_checkins_del, sql_merge_coupons,    sql_merge_redemptions, sql_merge_content,
-	    sql_merge_groups,       sql_merge_groups_del, sql_merge_audiences,   sql_merge_balances,
-	    sql_merge_delete};
+	    sql_merge_orders,      sql_merge_tags,     sql_merge_tags_del,
+	    sql_merge_events,      sql_merge_chain,    sql_merge_points,
+	    sql_merge_wallet,      sql_merge_checkins, sql_merge_checkins_del,
+	    sql_merge_checkin_day, sql_merge_coupons,  sql_merge_redemptions,
+	    sql_merge_content,     sql_merge_groups,   sql_merge_groups_del,
+	    sql_merge_audiences,   sql_merge_balances, sql_merge_delete};
 	int rc = run_all(db, steps, SCRM_ARRAY_LEN(steps), into, from);
 	if (rc != ST_OK)
 		return rc;

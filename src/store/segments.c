@@ -12,11 +12,11 @@
 /* Statements around a rule: its parameters are ?1..?n, ours are named and must
  * come after the rule in the text (SQLite numbers a named parameter by its
  * first appearance). */
-static sqlite3_stmt *prepare_rule(struct store_db *db, const char *head, const struct rule_sql *r,
-                                  const char *tail)
+static sqlite3_stmt *prepare_text(struct store_db *db, const char *head, const char *where,
+                                  const struct rule_sql *r, const char *tail)
 {
 	struct buf sql = {0};
-	buf_printf(&sql, "%s (%s)%s", head, r->where, tail ? tail : "");
+	buf_printf(&sql, "%s (%s)%s", head, where, tail ? tail : "");
 	sqlite3_stmt *st = db_prepare_dynamic(db, sql.data);
 	buf_clear(&sql);
 	if (!st)
@@ -34,11 +34,34 @@ static sqlite3_stmt *prepare_rule(struct store_db *db, const char *head, const s
 	return st;
 }
 
+static sqlite3_stmt *prepare_rule(struct store_db *db, const char *head, const struct rule_sql *r,
+                                  const char *tail)
+{
+	return prepare_text(db, head, r->where, r, tail);
+}
+
+/* A scan of every live customer for a rule. A rule reads only columns of the
+ * narrow customers_segment index unless it reads attrs: the scan is made to
+ * walk that index, as the planner, seeing "stage IN (...)" or a rare value,
+ * would otherwise look rows up one by one through another index. */
 #define LIVE "FROM customers c WHERE c.erased_at IS NULL AND"
+#define LIVE_COVERED "FROM customers c INDEXED BY customers_segment WHERE c.erased_at IS NULL AND"
+#define SCAN(r) ((r)->reads_attrs ? LIVE : LIVE_COVERED)
+static sqlite3_stmt *prepare_scan(struct store_db *db, const char *select, const struct rule_sql *r)
+{
+	char head[256];
+	snprintf(head, sizeof head, "%s%s", select, SCAN(r));
+	return prepare_rule(db, head, r, NULL);
+}
+
+/* Pages walk the table backwards from a rowid: NOT INDEXED keeps the planner
+ * from scanning the covering index and sorting every match for one page. */
+#define PAGE "FROM customers c NOT INDEXED WHERE c.erased_at IS NULL AND"
+#define BELOW " AND c.id < :before ORDER BY c.id DESC LIMIT :lim"
 
 int64_t store_segment_count(struct store_db *db, const struct rule_sql *r)
 {
-	sqlite3_stmt *st = prepare_rule(db, "SELECT count(*) " LIVE, r, NULL);
+	sqlite3_stmt *st = prepare_scan(db, "SELECT count(*) ", r);
 	if (!st)
 		return -1;
 	int64_t n = db_scalar(db, st);
@@ -46,15 +69,69 @@ int64_t store_segment_count(struct store_db *db, const struct rule_sql *r)
 	return n;
 }
 
+int64_t store_segment_count_sample(struct store_db *db, const struct rule_sql *r, int64_t *ids,
+                                   int limit, int *nids)
+{
+	/* no ORDER BY: the scan may run over the covering index, in its order;
+	 * the newest ids are kept here, in descending order */
+	sqlite3_stmt *st = prepare_scan(db, "SELECT c.id ", r);
+	*nids = 0;
+	if (!st)
+		return -1;
+	int64_t n = 0;
+	int rc;
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		n++;
+		if (limit <= 0 || (*nids == limit && id <= ids[limit - 1]))
+			continue;
+		int i = *nids < limit ? (*nids)++ : limit - 1;
+		for (; i > 0 && ids[i - 1] < id; i--)
+			ids[i] = ids[i - 1];
+		ids[i] = id;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? n : -1;
+}
+
+int store_rule_ref_exists(struct store_db *db, const char *kind, int64_t id, const char *name)
+{
+	static const char *const kinds[][3] = {
+	    {"tag", "SELECT count(*) FROM tags WHERE id = :id",
+	     "SELECT count(*) FROM tags WHERE name = :n"},
+	    {"tier", "SELECT count(*) FROM tiers WHERE id = :id",
+	     "SELECT count(*) FROM tiers WHERE name = :n"},
+	    {"group", "SELECT count(*) FROM groups WHERE id = :id",
+	     "SELECT count(*) FROM groups WHERE name = :n"},
+	};
+	for (size_t i = 0; i < SCRM_ARRAY_LEN(kinds); i++) {
+		if (strcmp(kinds[i][0], kind) != 0)
+			continue;
+		sqlite3_stmt *st = db_stmt(db, name ? kinds[i][2] : kinds[i][1]);
+		if (!st)
+			return -1;
+		if (name)
+			db_bind_text(st, ":n", name);
+		else
+			db_bind_i64(st, ":id", id);
+		int64_t n = db_scalar(db, st);
+		return n < 0 ? -1 : n > 0;
+	}
+	return -1;
+}
+
+int store_refresh_statistics(struct store_db *db)
+{
+	return db_exec(db, "PRAGMA analysis_limit=1000; ANALYZE;") < 0 ? ST_ERR : ST_OK;
+}
+
 int store_segment_list(struct store_db *db, const struct rule_sql *r, int64_t before_id, int limit,
                        store_customer_cb cb, void *arg)
 {
-	sqlite3_stmt *st =
-	    prepare_rule(db, "SELECT " DB_CUSTOMER_COLS " " LIVE, r,
-	                 " AND (:before = 0 OR c.id < :before) ORDER BY c.id DESC LIMIT :lim");
+	sqlite3_stmt *st = prepare_rule(db, "SELECT " DB_CUSTOMER_COLS " " PAGE, r, BELOW);
 	if (!st)
 		return ST_ERR;
-	db_bind_i64(st, ":before", before_id);
+	db_bind_i64(st, ":before", before_id > 0 ? before_id : INT64_MAX);
 	db_bind_i64(st, ":lim", limit);
 	int rc;
 	while ((rc = db_step(db, st)) == SQLITE_ROW) {
@@ -70,8 +147,8 @@ int store_segment_list(struct store_db *db, const struct rule_sql *r, int64_t be
 int store_segment_matches(struct store_db *db, const struct rule_sql *r, int64_t customer_id)
 {
 	/* the rule's ?1..?n come first in the text, so that :cid numbers after them */
-	sqlite3_stmt *st = prepare_rule(db, "SELECT count(*) FROM customers c WHERE", r,
-	                                " AND c.id = :cid AND c.erased_at IS NULL");
+	sqlite3_stmt *st = prepare_text(db, "SELECT count(*) FROM customers c WHERE", r->where_one,
+	                                r, " AND c.id = :cid AND c.erased_at IS NULL");
 	if (!st)
 		return -1;
 	db_bind_i64(st, ":cid", customer_id);
@@ -88,8 +165,7 @@ static int fill_match(struct store_db *db, const struct rule_sql *r)
 		rc = db_exec(db, "DELETE FROM temp.seg_match");
 	if (rc < 0)
 		return -rc;
-	sqlite3_stmt *st =
-	    prepare_rule(db, "INSERT INTO temp.seg_match SELECT c.id " LIVE, r, NULL);
+	sqlite3_stmt *st = prepare_scan(db, "INSERT INTO temp.seg_match SELECT c.id ", r);
 	if (!st)
 		return ST_ERR;
 	rc = db_run(db, st);
@@ -458,11 +534,11 @@ int store_segment_export_page(struct store_db *db, const struct rule_sql *r, int
 	sqlite3_stmt *st = prepare_rule(
 	    db,
 	    "SELECT " DB_CUSTOMER_COLS ", (SELECT group_concat(t.name, '|') FROM customer_tags ct"
-	    " JOIN tags t ON t.id = ct.tag_id WHERE ct.customer_id = c.id) " LIVE,
-	    r, " AND (:before = 0 OR c.id < :before) ORDER BY c.id DESC LIMIT :lim");
+	    " JOIN tags t ON t.id = ct.tag_id WHERE ct.customer_id = c.id) " PAGE,
+	    r, BELOW);
 	if (!st)
 		return ST_ERR;
-	db_bind_i64(st, ":before", before_id);
+	db_bind_i64(st, ":before", before_id > 0 ? before_id : INT64_MAX);
 	db_bind_i64(st, ":lim", limit);
 	int rc;
 	while ((rc = db_step(db, st)) == SQLITE_ROW) {

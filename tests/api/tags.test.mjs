@@ -113,8 +113,8 @@ test('PATCH and DELETE /tags/{id}: merge patch, 409 on a taken name, 404 for unk
   const p1 = await d.req('PATCH', `/api/v1/tags/${t.id}`, { ...op, body: { color: '#FFFFFF' } });
   assert.equal(p1.status, 200, p1.text);
   assert.deepEqual([p1.json.name, p1.json.group, p1.json.color], [t.name, 'g1', '#FFFFFF']);
-  // sending the kind it already has back is fine (a client that PATCHes what it read)
-  const same = await d.req('PATCH', `/api/v1/tags/${t.id}`, { ...op, body: { kind: 'manual', color: '#FFFFFF' } });
+  // sending the kind and rule it already has back is fine (a client that PATCHes what it read)
+  const same = await d.req('PATCH', `/api/v1/tags/${t.id}`, { ...op, body: { kind: 'manual', rule: null, color: '#FFFFFF' } });
   assert.equal(same.status, 200, same.text);
   const newName = unique('renamed');
   const p2 = await d.req('PATCH', `/api/v1/tags/${t.id}`, { ...op, body: { name: newName, group: null } });
@@ -122,7 +122,7 @@ test('PATCH and DELETE /tags/{id}: merge patch, 409 on a taken name, 404 for unk
   assert.deepEqual(await getTag(t.id), p2.json);
   assertError(await d.req('PATCH', `/api/v1/tags/${t.id}`, { ...op, body: { name: other.name } }), 409, 'conflict', 'name');
   for (const [body, field] of [[{ name: '' }, 'name'], [{ name: null }, 'name'], [{ color: 'red' }, 'color'], [{ kind: 'auto' }, 'kind'], [{ rule: {} }, 'rule.field'],
-    [{ rule: { field: 'order_count', op: '>=', value: 1 } }, 'rule'], [{ rule: null }, 'rule'], [{ bogus: 1 }, 'bogus']]) {
+    [{ rule: { field: 'order_count', op: '>=', value: 1 } }, 'rule'], [{ bogus: 1 }, 'bogus']]) {
     assertError(await d.req('PATCH', `/api/v1/tags/${t.id}`, { ...op, body }), 422, 'validation_failed', field);
   }
   assert.deepEqual(await getTag(t.id), p2.json);
@@ -202,6 +202,8 @@ test('auto tags cannot be put on or taken off by hand (422); they can be read', 
   const id = await autoTag(name);
   const t = await getTag(id);
   assert.deepEqual([t.kind, t.rule], ['auto', { field: 'order_count', op: '>=', value: 2 }]);
+  assertError(await d.req('PATCH', `/api/v1/tags/${id}`, { ...op, body: { rule: null } }), 422, 'validation_failed', 'rule');
+  assertError(await d.req('PATCH', `/api/v1/tags/${id}`, { ...op, body: { kind: 'manual' } }), 422, 'validation_failed', 'kind');
   const c = await customer({ name: 'Auto target' });
   assertError(await d.req('POST', `/api/v1/customers/${c.id}/tags`, { ...op, body: { tag_ids: [id] } }), 422, 'validation_failed', 'tag_ids[0]');
   assertError(await d.req('POST', `/api/v1/customers/${c.id}/tags`, { ...op, body: { names: [unique('fine'), name] } }), 422, 'validation_failed', 'names[1]');
