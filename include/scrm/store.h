@@ -50,6 +50,14 @@ int store_apply_migrations(bool verbose);
 /* This thread's read connection, opened on first use and closed when the thread
  * exits. Never NULL after store_init() (aborts if the database cannot be opened). */
 struct store_db *store_reader(void);
+/* A read connection for a scan of every customer (audience previews), from a
+ * small pool shared by all threads, one per CPU: the few connections that run
+ * scans keep the pages of the customers_segment index in their caches, where
+ * one per worker thread would each read them afresh (a database over 2 GiB is
+ * not all memory-mapped). Waits while every one is in use; NULL if the
+ * database cannot be opened. Give it back with store_scan_release(). */
+struct store_db *store_scan_acquire(void);
+void store_scan_release(struct store_db *db);
 /* Begin / end a read transaction on a reader, for several consistent queries. */
 void store_read_begin(struct store_db *db);
 void store_read_end(struct store_db *db);

@@ -65,12 +65,16 @@ int api_audiences_preview(const struct req *rq, struct resp *rs)
 	struct rule_sql r;
 	if ((status = compile_new(json_object_get(rq->body, "rule"), &r, rs)))
 		return status;
-	struct store_db *db = store_reader();
+	uint64_t t0 = time_mono_ns();
+	struct store_db *db = store_scan_acquire();
+	if (!db) {
+		rule_sql_clear(&r);
+		return api_store_error(rs, ST_UNAVAILABLE);
+	}
 	struct {
 		struct store_db *db;
 		json_t *data;
 	} acc = {db, json_array()};
-	uint64_t t0 = time_mono_ns();
 	store_read_begin(db);
 	/* one scan gives the count and the sample: a second, LIMITed scan would
 	 * cross the whole table again whenever matches are rare */
@@ -85,6 +89,7 @@ int api_audiences_preview(const struct req *rq, struct resp *rs)
 		customer_clear(&c);
 	}
 	store_read_end(db);
+	store_scan_release(db);
 	rule_sql_clear(&r);
 	if (st != ST_OK) {
 		json_decref(acc.data);
@@ -208,7 +213,8 @@ static int update_fn(struct store_db *db, struct api_write *w)
 			a.rule = json_dumps(rule, JSON_COMPACT);
 		}
 		a.updated_at = time_now();
-		st = store_audience_update(db, &a);
+		/* an empty patch changes nothing, updated_at included */
+		st = name || rule ? store_audience_update(db, &a) : ST_OK;
 		if (st == ST_CONFLICT)
 			status = conflict(w->rs, a.name);
 		else if (st != ST_OK)

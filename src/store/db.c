@@ -20,6 +20,12 @@ static pthread_key_t reader_key;
 static pthread_once_t reader_once = PTHREAD_ONCE_INIT;
 static atomic_bool unavailable;
 
+#define SCAN_MAX 8
+static pthread_mutex_t scan_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t scan_cv = PTHREAD_COND_INITIALIZER;
+static struct store_db *scan_idle[SCAN_MAX];
+static int scan_nidle, scan_nopen;
+
 const struct store_opts *store_opts_get(void)
 {
 	return &opts;
@@ -346,6 +352,44 @@ struct store_db *store_reader(void)
 	return db;
 }
 
+static int scan_size(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > SCAN_MAX ? SCAN_MAX : (int)n;
+}
+
+struct store_db *store_scan_acquire(void)
+{
+	pthread_mutex_lock(&scan_mu);
+	while (scan_nidle == 0 && scan_nopen >= scan_size())
+		pthread_cond_wait(&scan_cv, &scan_mu);
+	if (scan_nidle > 0) {
+		struct store_db *db = scan_idle[--scan_nidle];
+		pthread_mutex_unlock(&scan_mu);
+		return db;
+	}
+	scan_nopen++;
+	pthread_mutex_unlock(&scan_mu);
+	struct store_db *db = db_open(true);
+	if (!db) {
+		pthread_mutex_lock(&scan_mu);
+		scan_nopen--;
+		pthread_cond_signal(&scan_cv);
+		pthread_mutex_unlock(&scan_mu);
+	}
+	return db;
+}
+
+void store_scan_release(struct store_db *db)
+{
+	if (!db)
+		return;
+	pthread_mutex_lock(&scan_mu);
+	scan_idle[scan_nidle++] = db;
+	pthread_cond_signal(&scan_cv);
+	pthread_mutex_unlock(&scan_mu);
+}
+
 void store_read_begin(struct store_db *db)
 {
 	db_exec(db, "BEGIN");
@@ -386,6 +430,12 @@ void store_shutdown(void)
 		pthread_setspecific(reader_key, NULL);
 		db_close(db);
 	}
+	pthread_mutex_lock(&scan_mu);
+	while (scan_nidle > 0) {
+		db_close(scan_idle[--scan_nidle]);
+		scan_nopen--;
+	}
+	pthread_mutex_unlock(&scan_mu);
 	free(opt_path);
 	free(opt_migrations);
 	opt_path = opt_migrations = NULL;

@@ -381,6 +381,9 @@ test('audiences CRUD: 201 with Location and the shape, GET, list, merge PATCH, 4
   assert.deepEqual([p2.name, p2.rule, p2.customer_count], [n2, rule2, 2]);
   assert.deepEqual(await members(a.id), desc([a1.id, a2.id]));
   assert.deepEqual(ok(await d.req('GET', `/api/v1/audiences/${a.id}`, viewer), 200), p2);
+  // an empty patch changes nothing, updated_at included (a second later, so that it would show)
+  await new Promise((r) => setTimeout(r, 1100));
+  assert.deepEqual(ok(await d.req('PATCH', `/api/v1/audiences/${a.id}`, { ...op, body: {} }), 200), p2);
   // names are unique; a rename onto a taken name is refused too
   assertError(await d.req('POST', '/api/v1/audiences', { ...op, body: { name: s.name, rule } }), 409, 'conflict', 'name');
   assertError(await d.req('PATCH', `/api/v1/audiences/${a.id}`, { ...op, body: { name: s.name } }), 409, 'conflict', 'name');
