@@ -16,3 +16,5 @@ echo
 BENCH_DB="$tmp/scrm.db" sh tests/bench/records.sh
 echo
 BENCH_DB="$tmp/scrm.db" sh tests/bench/loyalty.sh
+echo
+BENCH_DB="$tmp/scrm.db" sh tests/bench/segments.sh
