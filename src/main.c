@@ -9,6 +9,7 @@
 #include "scrm/demo.h"
 #include "scrm/http.h"
 #include "scrm/log.h"
+#include "scrm/notify.h"
 #include "scrm/sched.h"
 #include "scrm/store.h"
 #include "scrm/timeutil.h"
@@ -167,6 +168,11 @@ static int serve(const struct scrm_config *cfg, const char *port_file)
 		goto out;
 	}
 	sched_start(cfg);
+	if (notify_start(cfg) < 0) {
+		http_stop();
+		sched_stop();
+		goto out;
+	}
 	log_info("ready: the dashboard is at / and the API at /api/v1 on port %u", port);
 	for (;;) {
 		int sig = 0;
@@ -183,6 +189,7 @@ static int serve(const struct scrm_config *cfg, const char *port_file)
 	}
 	http_stop();
 	sched_stop();
+	notify_stop();
 	code = 0;
 out:
 	store_writer_stop();

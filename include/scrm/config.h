@@ -45,6 +45,18 @@ struct scrm_config {
 	/* [api] */
 	unsigned idempotency_hours;    /* how long Idempotency-Key answers are kept */
 	unsigned audit_retention_days; /* 0 keeps the audit log for ever */
+	/* [notify] */
+	unsigned notify_senders;            /* sender threads */
+	unsigned notify_batch;              /* deliveries a sender claims at once */
+	unsigned notify_poll_ms;            /* how often an idle sender looks for due ones */
+	unsigned notify_connect_timeout_ms; /* outbound connection set-up */
+	unsigned notify_timeout_ms;         /* a whole outbound request */
+	unsigned notify_retry_base_s;       /* the first retry's delay; doubled each time */
+	unsigned notify_retry_max_s;        /* the longest delay between two tries */
+	unsigned notify_dead_after_minutes; /* a delivery failing this long is dead */
+	unsigned notify_keep_days;          /* delivered and dead ones are kept this long */
+	unsigned wecom_bot_per_minute;      /* messages per group robot per minute */
+	char *wecom_api_base;               /* WeCom server API base URL */
 };
 
 /* Fill cfg with built-in defaults (all strings heap-owned by cfg). */

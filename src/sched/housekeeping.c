@@ -6,6 +6,7 @@
 #include "scrm/log.h"
 #include "scrm/store.h"
 #include "scrm/store_auth.h"
+#include "scrm/store_notify.h"
 #include "scrm/timeutil.h"
 
 #include <errno.h>
@@ -30,6 +31,8 @@ static int purge_fn(struct store_db *db, void *ctx)
 		st = store_idem_purge(db, now - (int64_t)c->idempotency_hours * 3600);
 	if (st == ST_OK && c->audit_retention_days)
 		st = store_audit_purge(db, now - (int64_t)c->audit_retention_days * 86400);
+	if (st == ST_OK && c->notify_keep_days)
+		st = store_delivery_purge(db, now - (int64_t)c->notify_keep_days * 86400);
 	return st == ST_OK ? 0 : -st;
 }
 

@@ -57,6 +57,17 @@ static const struct key keys[] = {
     {"auth", "login_window_s", K_UINT, F(login_window_s), 1, 86400, NULL},
     {"api", "idempotency_hours", K_UINT, F(idempotency_hours), 24, 8760, NULL},
     {"api", "audit_retention_days", K_UINT, F(audit_retention_days), 0, 36500, NULL},
+    {"notify", "senders", K_UINT, F(notify_senders), 1, 64, NULL},
+    {"notify", "batch", K_UINT, F(notify_batch), 1, 1000, NULL},
+    {"notify", "poll_ms", K_UINT, F(notify_poll_ms), 10, 60000, NULL},
+    {"notify", "connect_timeout_ms", K_UINT, F(notify_connect_timeout_ms), 100, 600000, NULL},
+    {"notify", "timeout_ms", K_UINT, F(notify_timeout_ms), 100, 600000, NULL},
+    {"notify", "retry_base_s", K_UINT, F(notify_retry_base_s), 1, 86400, NULL},
+    {"notify", "retry_max_s", K_UINT, F(notify_retry_max_s), 1, 604800, NULL},
+    {"notify", "dead_after_minutes", K_UINT, F(notify_dead_after_minutes), 1, 525600, NULL},
+    {"notify", "keep_days", K_UINT, F(notify_keep_days), 0, 36500, NULL},
+    {"notify", "wecom_bot_per_minute", K_UINT, F(wecom_bot_per_minute), 1, 1000, NULL},
+    {"notify", "wecom_api_base", K_STR, F(wecom_api_base), 0, 0, NULL},
 };
 #undef F
 
@@ -105,6 +116,17 @@ void config_defaults(struct scrm_config *c)
 	c->login_window_s = 900;
 	c->idempotency_hours = 48;
 	c->audit_retention_days = 0;
+	c->notify_senders = 4;
+	c->notify_batch = 50;
+	c->notify_poll_ms = 1000;
+	c->notify_connect_timeout_ms = 5000;
+	c->notify_timeout_ms = 15000;
+	c->notify_retry_base_s = 30;
+	c->notify_retry_max_s = 3600;
+	c->notify_dead_after_minutes = 1440;
+	c->notify_keep_days = 30;
+	c->wecom_bot_per_minute = 20;
+	c->wecom_api_base = xstrdup("https://qyapi.weixin.qq.com");
 }
 
 void config_clear(struct scrm_config *c)
@@ -319,6 +341,15 @@ int config_validate(const struct scrm_config *c, char **err)
 	if (!ok) {
 		*err = xasprintf("general.timezone '%s' is not a known zone (is tzdata installed?)",
 		                 c->timezone);
+		return -1;
+	}
+	const char *wb = c->wecom_api_base;
+	if (!wb || (strncmp(wb, "http://", 7) != 0 && strncmp(wb, "https://", 8) != 0)) {
+		*err = xstrdup("notify.wecom_api_base must be an http:// or https:// URL");
+		return -1;
+	}
+	if (c->notify_retry_max_s < c->notify_retry_base_s) {
+		*err = xstrdup("notify.retry_max_s must not be below notify.retry_base_s");
 		return -1;
 	}
 	return 0;
