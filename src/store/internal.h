@@ -44,13 +44,13 @@ int db_change_one(struct store_db *db, sqlite3_stmt *st);
 /* Step a one-row, one-column query and reset it: the integer, or -1 (logged). */
 int64_t db_scalar(struct store_db *db, sqlite3_stmt *st);
 /* The columns of a customer row (alias c) and their reader. */
-#define DB_CUSTOMER_COLS                                                                              \
+#define DB_CUSTOMER_COLS                                                                           \
 	"c.id, c.name, c.phone, c.email, c.unionid, c.gender, c.birthday, c.stage, c.attrs,"       \
-	" coalesce(c.birth_month, 0), coalesce(c.birth_day, 0), coalesce(c.source_channel_id, 0),"  \
-	" coalesce(c.owner_user_id, 0), c.stage_manual, c.points_balance, c.wallet_balance_cents,"  \
-	" c.order_count, c.total_spent_cents, coalesce(c.first_order_at, 0),"                     \
+	" coalesce(c.birth_month, 0), coalesce(c.birth_day, 0), coalesce(c.source_channel_id, 0)," \
+	" coalesce(c.owner_user_id, 0), c.stage_manual, c.points_balance, c.wallet_balance_cents," \
+	" c.order_count, c.total_spent_cents, coalesce(c.first_order_at, 0),"                      \
 	" coalesce(c.last_order_at, 0), coalesce(c.erased_at, 0), c.created_at, c.updated_at,"     \
-	" coalesce(c.tier_id, 0), coalesce(c.tier_override_until, 0),"                              \
+	" coalesce(c.tier_id, 0), coalesce(c.tier_override_until, 0),"                             \
 	" (SELECT name FROM tiers t WHERE t.id = c.tier_id)"
 struct customer;
 void db_read_customer(sqlite3_stmt *st, struct customer *c);
@@ -63,6 +63,13 @@ void db_bind_blob(sqlite3_stmt *st, const char *name, const void *p, size_t n);
 void db_bind_null(sqlite3_stmt *st, const char *name);
 char *db_col_dup(sqlite3_stmt *st, int col); /* NULL stays NULL; caller owns */
 
+/* A statement "<head> (<where>)<tail>" for one use (the caller finalizes it),
+ * with the rule's parameters bound as ?1..?n: named parameters of the head or
+ * tail must come after the rule in the text (SQLite numbers a named parameter
+ * by its first appearance). where is r->where or r->where_one. */
+struct rule_sql;
+sqlite3_stmt *db_prepare_rule(struct store_db *db, const char *head, const char *where,
+                              const struct rule_sql *r, const char *tail);
 const struct store_opts *store_opts_get(void);
 int store_migrate(struct store_db *db, const char *dir, bool verbose);
 void store_note_result(int st_rc_value); /* tracks the unavailable flag */

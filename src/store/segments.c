@@ -9,11 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Statements around a rule: its parameters are ?1..?n, ours are named and must
- * come after the rule in the text (SQLite numbers a named parameter by its
- * first appearance). */
-static sqlite3_stmt *prepare_text(struct store_db *db, const char *head, const char *where,
-                                  const struct rule_sql *r, const char *tail)
+sqlite3_stmt *db_prepare_rule(struct store_db *db, const char *head, const char *where,
+                              const struct rule_sql *r, const char *tail)
 {
 	struct buf sql = {0};
 	buf_printf(&sql, "%s (%s)%s", head, where, tail ? tail : "");
@@ -37,7 +34,7 @@ static sqlite3_stmt *prepare_text(struct store_db *db, const char *head, const c
 static sqlite3_stmt *prepare_rule(struct store_db *db, const char *head, const struct rule_sql *r,
                                   const char *tail)
 {
-	return prepare_text(db, head, r->where, r, tail);
+	return db_prepare_rule(db, head, r->where, r, tail);
 }
 
 /* A scan of every live customer for a rule. A rule reads only columns of the
@@ -147,8 +144,9 @@ int store_segment_list(struct store_db *db, const struct rule_sql *r, int64_t be
 int store_segment_matches(struct store_db *db, const struct rule_sql *r, int64_t customer_id)
 {
 	/* the rule's ?1..?n come first in the text, so that :cid numbers after them */
-	sqlite3_stmt *st = prepare_text(db, "SELECT count(*) FROM customers c WHERE", r->where_one,
-	                                r, " AND c.id = :cid AND c.erased_at IS NULL");
+	sqlite3_stmt *st =
+	    db_prepare_rule(db, "SELECT count(*) FROM customers c WHERE", r->where_one, r,
+	                    " AND c.id = :cid AND c.erased_at IS NULL");
 	if (!st)
 		return -1;
 	db_bind_i64(st, ":cid", customer_id);
