@@ -168,9 +168,10 @@ static int serve(const struct scrm_config *cfg, const char *port_file)
 		goto out;
 	}
 	sched_start(cfg);
-	if (notify_start(cfg) < 0) {
+	if (notify_start(cfg) < 0 || sched_sops_start(cfg) < 0) {
 		http_stop();
 		sched_stop();
+		notify_stop();
 		goto out;
 	}
 	log_info("ready: the dashboard is at / and the API at /api/v1 on port %u", port);
@@ -189,6 +190,7 @@ static int serve(const struct scrm_config *cfg, const char *port_file)
 	}
 	http_stop();
 	sched_stop();
+	sched_sops_stop();
 	notify_stop();
 	code = 0;
 out:

@@ -57,6 +57,10 @@ struct scrm_config {
 	unsigned notify_keep_days;          /* delivered and dead ones are kept this long */
 	unsigned wecom_bot_per_minute;      /* messages per group robot per minute */
 	char *wecom_api_base;               /* WeCom server API base URL */
+	/* [sop] */
+	unsigned sop_tick_ms;       /* how often the scheduler looks for due work */
+	unsigned sop_catchup_hours; /* occurrences missed longer ago than this are skipped */
+	unsigned sop_batch;         /* runs fired per transaction */
 };
 
 /* Fill cfg with built-in defaults (all strings heap-owned by cfg). */

@@ -27,6 +27,13 @@ struct core_err {
 /* Fill e and return -1. */
 int core_fail(struct core_err *e, enum core_rc rc, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* While a SOP fires on this thread (sop_id 0: none), the timeline entries its
+ * actions write carry data.sop_id and data.sop_depth (depth + 1), so that a
+ * SOP is not woken by what it did itself and chains of SOPs stop. */
+void core_event_cause(int64_t sop_id, int64_t depth);
+/* A function called after each timeline entry is written (the SOP scheduler's
+ * wake-up); set once at start. It must be quick and must not write. */
+void core_on_event(void (*fn)(void));
 /* Fill e from a failing store result and return -1. */
 int core_store_fail(struct core_err *e, int st);
 

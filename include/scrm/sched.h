@@ -24,4 +24,11 @@ int sched_daily_pass(int64_t now, struct daily_result *out);
 /* Run the daily pass if the business day changed since its last run. */
 void sched_daily_if_due(void);
 
+/* The SOP scheduler thread: plans runs from triggers and fires due ones every
+ * [sop] tick_ms, or sooner when kicked (a SOP saved or run by hand). */
+int sched_sops_start(const struct scrm_config *cfg);
+void sched_sops_stop(void);
+void sched_sops_kick(void);
+/* One pass (plan, then fire) on the calling thread. */
+void sched_sops_tick(void);
 #endif

@@ -36,9 +36,32 @@ int core_store_fail(struct core_err *e, int st)
 	return -1;
 }
 
+static _Thread_local struct {
+	int64_t sop_id, depth;
+} cause;
+
+static void (*_Atomic on_event)(void); /* set while other threads write */
+
+void core_on_event(void (*fn)(void))
+{
+	on_event = fn;
+}
+
+void core_event_cause(int64_t sop_id, int64_t depth)
+{
+	cause.sop_id = sop_id;
+	cause.depth = depth;
+}
+
 int core_event(struct store_db *db, int64_t customer_id, int64_t at, const char *kind,
                const char *ref_type, int64_t ref_id, json_t *data, struct core_err *e)
 {
+	if (cause.sop_id) {
+		if (!data)
+			data = json_object();
+		json_object_set_new(data, "sop_id", json_integer(cause.sop_id));
+		json_object_set_new(data, "sop_depth", json_integer(cause.depth + 1));
+	}
 	/* whatever is worth a timeline entry may change the customer's auto tags */
 	core_customer_dirty(customer_id);
 	char *text = data ? json_dumps(data, JSON_COMPACT) : NULL;
@@ -51,6 +74,9 @@ int core_event(struct store_db *db, int64_t customer_id, int64_t at, const char 
 	int st = store_event_add(db, &ev);
 	free(text);
 	json_decref(data);
+	void (*wake)(void) = on_event;
+	if (st == ST_OK && wake)
+		wake();
 	return st == ST_OK ? 0 : core_store_fail(e, st);
 }
 

@@ -25,7 +25,7 @@ static pthread_t threads[SENDERS_MAX];
 static unsigned nthreads;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond;
-static bool stop;
+static bool stop, started;
 static uint64_t kicks; /* counts notify_kick() calls, so that none is missed */
 
 void notify_kick(void)
@@ -192,6 +192,7 @@ int notify_start(const struct scrm_config *cfg)
 		return -1;
 	}
 	notify_send_init();
+	started = true;
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -212,6 +213,9 @@ int notify_start(const struct scrm_config *cfg)
 
 void notify_stop(void)
 {
+	if (!started)
+		return;
+	started = false;
 	pthread_mutex_lock(&mu);
 	stop = true;
 	pthread_cond_broadcast(&cond);

@@ -18,3 +18,5 @@ echo
 BENCH_DB="$tmp/scrm.db" sh tests/bench/loyalty.sh
 echo
 BENCH_DB="$tmp/scrm.db" sh tests/bench/segments.sh
+echo
+sh tests/bench/sops.sh
