@@ -249,41 +249,51 @@ static int plan_fn(struct store_db *db, void *arg)
 	return rc;
 }
 
-static void collect_id(void *arg, const struct sop *s)
+/* What planning needs to know to skip a SOP with nothing due, without a write. */
+struct plan_item {
+	int64_t id, next_at, cursor;
+	bool event;
+};
+struct plan_list {
+	struct plan_item *v;
+	size_t n, cap;
+};
+
+static void collect(void *arg, const struct sop *s)
 {
-	struct idv {
-		int64_t *v;
-		size_t n, cap;
-	} *ids = arg;
-	if (ids->n == ids->cap) {
-		ids->cap = ids->cap ? ids->cap * 2 : 16;
-		ids->v = xrealloc(ids->v, ids->cap * sizeof *ids->v);
+	struct plan_list *l = arg;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
 	}
-	ids->v[ids->n++] = s->id;
+	l->v[l->n++] = (struct plan_item){s->id, s->next_at, s->cursor,
+	                                  strstr(s->trigger, "\"type\":\"event\"") != NULL};
 }
 
 static void plan_all(int64_t now)
 {
-	struct {
-		int64_t *v;
-		size_t n, cap;
-	} ids = {0};
+	struct plan_list l = {0};
 	struct store_db *rd = store_reader();
-	if (store_sop_list(rd, 0, 1000000, true, collect_id, &ids) != ST_OK) {
-		free(ids.v);
+	int64_t last = store_event_last_id(rd);
+	if (last < 0 || store_sop_list(rd, 0, 1000000, true, collect, &l) != ST_OK) {
+		free(l.v);
 		return;
 	}
-	for (size_t i = 0; i < ids.n; i++) {
-		struct plan_ctx p = {.id = ids.v[i], .now = now};
+	for (size_t i = 0; i < l.n; i++) {
+		const struct plan_item *it = &l.v[i];
+		/* nothing new: a time not yet come (or none to come), no new entries */
+		if (it->event ? it->cursor >= last : it->next_at < 0 || it->next_at > now)
+			continue;
+		struct plan_ctx p = {.id = it->id, .now = now};
 		if (store_write(plan_fn, &p) != 0)
 			log_warn("sop %lld: planning failed; trying again next tick",
-			         (long long)ids.v[i]);
+			         (long long)it->id);
 		else if (p.skipped)
 			log_warn(
 			    "sop %lld: %lld occurrences were more than %u hours late and skipped",
-			    (long long)ids.v[i], (long long)p.skipped, config->sop_catchup_hours);
+			    (long long)it->id, (long long)p.skipped, config->sop_catchup_hours);
 	}
-	free(ids.v);
+	free(l.v);
 }
 
 /* Firing ------------------------------------------------------------------------------- */
