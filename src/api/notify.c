@@ -16,25 +16,14 @@
 #include <string.h>
 
 /* The events a webhook may subscribe to ("*": all of them). */
-static const char *const events_known[] = {"customer.created",
-                                           "customer.updated",
-                                           "customer.merged",
-                                           "order.created",
-                                           "order.bound",
-                                           "checkin",
-                                           "coupon.issued",
-                                           "coupon.redeemed",
-                                           "points.changed",
-                                           "wallet.changed",
-                                           "tag.added",
-                                           "tag.removed",
-                                           "audience.entered",
-                                           "audience.left",
-                                           "stage.changed",
-                                           "tier.changed",
-                                           "content.added",
-                                           "reward.redeemed",
-                                           "*"};
+static const char *const events_known[] = {
+    "customer.created", "customer.updated", "customer.merged",
+    "order.created",    "order.bound",      "checkin",
+    "coupon.issued",    "coupon.redeemed",  "points.changed",
+    "wallet.changed",   "tag.added",        "tag.removed",
+    "audience.entered", "audience.left",    "stage.changed",
+    "tier.changed",     "content.added",    "reward.redeemed",
+    "group.joined",     "group.left",       "*"};
 
 static bool known_event(const char *e)
 {
@@ -595,7 +584,8 @@ static int read_webhook(const json_t *body, struct webhook *w, bool create, char
 			    "customer.merged, order.created, order.bound, checkin, "
 			    "coupon.issued, coupon.redeemed, points.changed, wallet.changed, "
 			    "tag.added, tag.removed, audience.entered, audience.left, "
-			    "stage.changed, tier.changed, content.added, reward.redeemed, *",
+			    "stage.changed, tier.changed, content.added, reward.redeemed, "
+			    "group.joined, group.left, *",
 			    field);
 		}
 	}

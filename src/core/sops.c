@@ -32,6 +32,8 @@ static const char *const trigger_events[] = {"customer.created",
                                              "tier.changed",
                                              "content.added",
                                              "reward.redeemed",
+                                             "group.joined",
+                                             "group.left",
                                              NULL};
 
 static bool one_of(const char *v, const char *const *list)
@@ -103,7 +105,7 @@ int core_sop_trigger_parse(const json_t *j, struct sop_trigger *out, struct core
 			    "checkin, coupon.issued, coupon.redeemed, points.changed, "
 			    "wallet.changed, tag.added, tag.removed, audience.entered, "
 			    "audience.left, stage.changed, tier.changed, content.added, "
-			    "reward.redeemed",
+			    "reward.redeemed, group.joined, group.left",
 			    "trigger.event");
 		snprintf(out->event, sizeof out->event, "%s", ev);
 		const json_t *d = json_object_get(j, "delay_minutes");
@@ -115,14 +117,15 @@ int core_sop_trigger_parse(const json_t *j, struct sop_trigger *out, struct core
 		out->delay_s = json_integer_value(d) * 60;
 		const json_t *name = json_object_get(j, "name");
 		if (name) {
-			bool named =
-			    strncmp(ev, "tag.", 4) == 0 || strncmp(ev, "audience.", 9) == 0;
+			bool named = strncmp(ev, "tag.", 4) == 0 ||
+			             strncmp(ev, "audience.", 9) == 0 ||
+			             strncmp(ev, "group.", 6) == 0;
 			if (!named)
-				return fail_at(e, "only tag and audience events take a name",
+				return fail_at(e, "only tag, audience and group events take a name",
 				               "trigger.name");
 			if (!json_is_string(name) || json_string_length(name) == 0 ||
 			    json_string_length(name) > 200)
-				return fail_at(e, "must be the tag's or audience's name",
+				return fail_at(e, "must be the name of the tag, audience or group",
 				               "trigger.name");
 			snprintf(out->name, sizeof out->name, "%s", json_string_value(name));
 		}

@@ -100,6 +100,25 @@ const struct route http_routes[] = {
     {"GET", "/api/v1/customers/{id}/redemptions", api_customers_redemptions, V, 0,
      "customers.redemptions"},
 
+    /* growth */
+    {"GET", "/c/{code}", api_live_code, ROLE_NONE, R_PUBLIC, "live_code"},
+    {"GET", "/api/v1/channels", api_acq_channels_list, V, 0, "channels.list"},
+    {"POST", "/api/v1/channels", api_acq_channels_create, O, R_BODY, "channels.create"},
+    {"GET", "/api/v1/channels/{id}", api_acq_channels_get, V, 0, "channels.get"},
+    {"PATCH", "/api/v1/channels/{id}", api_acq_channels_patch, O, R_BODY, "channels.update"},
+    {"DELETE", "/api/v1/channels/{id}", api_acq_channels_delete, O, 0, "channels.delete"},
+    {"GET", "/api/v1/groups", api_groups_list, V, 0, "groups.list"},
+    {"POST", "/api/v1/groups", api_groups_create, O, R_BODY, "groups.create"},
+    {"GET", "/api/v1/groups/{id}", api_groups_get, V, 0, "groups.get"},
+    {"PATCH", "/api/v1/groups/{id}", api_groups_patch, O, R_BODY, "groups.update"},
+    {"DELETE", "/api/v1/groups/{id}", api_groups_delete, O, 0, "groups.delete"},
+    {"GET", "/api/v1/groups/{id}/members", api_groups_members, V, 0, "groups.members"},
+    {"POST", "/api/v1/groups/{id}/members", api_groups_members_add, O, R_BODY,
+     "groups.members_add"},
+    {"DELETE", "/api/v1/groups/{id}/members/{customer_id}", api_groups_members_remove, O, 0,
+     "groups.members_remove"},
+    {"POST", "/api/v1/groups/{id}/activity", api_groups_activity, O, R_BODY, "groups.activity"},
+
     /* SOP automation */
     {"GET", "/api/v1/sops", api_sops_list, V, 0, "sops.list"},
     {"POST", "/api/v1/sops", api_sops_create, O, R_BODY, "sops.create"},

@@ -241,6 +241,10 @@ static const char sql_merge_groups[] =
     "INSERT OR IGNORE INTO group_members(group_id, customer_id, joined_at)"
     " SELECT group_id, :a, joined_at FROM group_members WHERE customer_id = :b";
 static const char sql_merge_groups_del[] = "DELETE FROM group_members WHERE customer_id = :b";
+static const char sql_merge_activity[] =
+    "UPDATE OR IGNORE group_activity SET customer_id = :a WHERE customer_id = :b";
+static const char sql_merge_activity_del[] = "DELETE FROM group_activity WHERE customer_id = :b";
+static const char sql_merge_tasks[] = "UPDATE tasks SET customer_id = :a WHERE customer_id = :b";
 /* audience membership is recomputed at the next evaluation */
 static const char sql_merge_audiences[] = "DELETE FROM audience_members WHERE customer_id = :b";
 static const char sql_merge_balances[] =
@@ -252,12 +256,13 @@ static const char sql_merge_delete[] = "DELETE FROM customers WHERE id = :b";
 int store_customer_merge(struct store_db *db, int64_t into, int64_t from, int64_t now)
 {
 	static const char *const steps[] = {
-	    sql_merge_orders,      sql_merge_tags,     sql_merge_tags_del,
-	    sql_merge_events,      sql_merge_chain,    sql_merge_points,
-	    sql_merge_wallet,      sql_merge_checkins, sql_merge_checkins_del,
-	    sql_merge_checkin_day, sql_merge_coupons,  sql_merge_redemptions,
-	    sql_merge_content,     sql_merge_groups,   sql_merge_groups_del,
-	    sql_merge_audiences,   sql_merge_balances, sql_merge_delete};
+	    sql_merge_orders,      sql_merge_tags,         sql_merge_tags_del,
+	    sql_merge_events,      sql_merge_chain,        sql_merge_points,
+	    sql_merge_wallet,      sql_merge_checkins,     sql_merge_checkins_del,
+	    sql_merge_checkin_day, sql_merge_coupons,      sql_merge_redemptions,
+	    sql_merge_content,     sql_merge_groups,       sql_merge_groups_del,
+	    sql_merge_activity,    sql_merge_activity_del, sql_merge_tasks,
+	    sql_merge_audiences,   sql_merge_balances,     sql_merge_delete};
 	int rc = run_all(db, steps, SCRM_ARRAY_LEN(steps), into, from);
 	if (rc != ST_OK)
 		return rc;
