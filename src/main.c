@@ -5,6 +5,7 @@
 #include "scrm/api.h"
 #include "scrm/cli.h"
 #include "scrm/config.h"
+#include "scrm/core_ambassadors.h"
 #include "scrm/core_segments.h"
 #include "scrm/demo.h"
 #include "scrm/http.h"
@@ -157,6 +158,13 @@ static int serve(const struct scrm_config *cfg, const char *port_file)
 		return 1;
 	}
 	api_init(cfg);
+	if (core_ambassadors_configure(cfg->commission_return_days, cfg->ambassador_levels) < 0) {
+		log_error("growth.ambassador_levels must be rising whole numbers of yuan, such as "
+		          "1000,5000,20000");
+		store_writer_stop();
+		store_shutdown();
+		return 1;
+	}
 	int code = 1;
 	unsigned port = 0;
 	if (cli_first_admin(cfg) < 0)

@@ -57,6 +57,9 @@ struct scrm_config {
 	unsigned notify_keep_days;          /* delivered and dead ones are kept this long */
 	unsigned wecom_bot_per_minute;      /* messages per group robot per minute */
 	char *wecom_api_base;               /* WeCom server API base URL */
+	/* [growth] */
+	unsigned commission_return_days; /* a referred order's commission settles after */
+	char *ambassador_levels;         /* referred GMV in yuan for level 2, 3, ... */
 	/* [sop] */
 	unsigned sop_tick_ms;       /* how often the scheduler looks for due work */
 	unsigned sop_catchup_hours; /* occurrences missed longer ago than this are skipped */

@@ -15,6 +15,7 @@ int sched_housekeeping_once(const struct scrm_config *cfg);
 
 struct daily_result {
 	int64_t lots_expired, points_expired, coupons_expired, customers_scanned, tiers_changed;
+	int64_t commissions_settled;
 	int64_t auto_tags, tags_added, tags_removed, audiences, audience_entered, audience_left;
 	double expiry_ms, tier_ms, segments_ms;
 };

@@ -280,11 +280,11 @@ static int job_record_fn(struct store_db *db, struct api_write *w)
 	(void)db;
 	struct daily_result *r = &((struct job_ctx *)w->arg)->r;
 	w->rs->body = json_pack(
-	    "{s:I, s:I, s:I, s:I, s:I, s:f, s:f}", "lots_expired", (json_int_t)r->lots_expired,
-	    "points_expired", (json_int_t)r->points_expired, "coupons_expired",
-	    (json_int_t)r->coupons_expired, "customers_scanned", (json_int_t)r->customers_scanned,
-	    "tiers_changed", (json_int_t)r->tiers_changed, "expiry_ms", r->expiry_ms, "tier_ms",
-	    r->tier_ms);
+	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f}", "lots_expired", (json_int_t)r->lots_expired,
+	    "commissions_settled", (json_int_t)r->commissions_settled, "points_expired",
+	    (json_int_t)r->points_expired, "coupons_expired", (json_int_t)r->coupons_expired,
+	    "customers_scanned", (json_int_t)r->customers_scanned, "tiers_changed",
+	    (json_int_t)r->tiers_changed, "expiry_ms", r->expiry_ms, "tier_ms", r->tier_ms);
 	json_t *seg =
 	    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "auto_tags", (json_int_t)r->auto_tags,
 	              "tags_added", (json_int_t)r->tags_added, "tags_removed",

@@ -2,6 +2,7 @@
  * unionid, attrs as a merge patch, stages that only move forward, binding of
  * waiting orders when a customer gets a phone, merges and erasure. */
 #include "scrm/core.h"
+#include "scrm/store_ambassadors.h"
 #include "scrm/core_loyalty.h"
 #include "scrm/core_segments.h"
 
@@ -459,6 +460,21 @@ int core_customer_merge(struct store_db *db, int64_t into, int64_t from, int64_t
 	if (core_customer_load(db, from, &other, e) < 0) {
 		e->field = "from";
 		return -1;
+	}
+	/* one person has one referral code: two ledgers do not become one */
+	int64_t amb_into = store_ambassador_id_of(db, into),
+	        amb_from = store_ambassador_id_of(db, from);
+	if (amb_into < 0 || amb_from < 0) {
+		customer_clear(&other);
+		return core_store_fail(e, ST_ERR);
+	}
+	if (amb_into && amb_from) {
+		customer_clear(&other);
+		return core_fail(
+		    e, CORE_CONFLICT, "from",
+		    "both customers are ambassadors (%lld and %lld), each with its own "
+		    "code and commissions; they cannot be merged",
+		    (long long)amb_into, (long long)amb_from);
 	}
 	absorb(out, &other);
 	/* the old profile lets go of phone and unionid before the kept one takes

@@ -3,6 +3,7 @@
  * flow an operator runs when a customer sends a phone and an order number. */
 #include "scrm/core.h"
 #include "scrm/core_loyalty.h"
+#include "scrm/core_ambassadors.h"
 
 #include "scrm/util.h"
 
@@ -295,13 +296,17 @@ int core_order_upsert(struct store_db *db, const struct order_in *in, int64_t no
 {
 	memset(out, 0, sizeof *out);
 	int st = store_order_by_key(db, in->platform, in->external_id, out);
+	int rc;
 	if (st == ST_NOT_FOUND) {
 		*res = UPSERT_CREATED;
-		return create(db, in, now, out, e);
-	}
-	if (st != ST_OK)
+		rc = create(db, in, now, out, e);
+	} else if (st != ST_OK) {
 		return core_store_fail(e, st);
-	return update(db, in, now, out, res, e);
+	} else {
+		rc = update(db, in, now, out, res, e);
+	}
+	/* an ambassador's commission follows the order's state, bound or not */
+	return rc == 0 && *res != UPSERT_UNCHANGED ? core_commission_sync(db, out, now, e) : rc;
 }
 
 int core_order_bind(struct store_db *db, int64_t customer_id, const char *platform,

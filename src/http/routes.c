@@ -119,6 +119,15 @@ const struct route http_routes[] = {
      "groups.members_remove"},
     {"POST", "/api/v1/groups/{id}/activity", api_groups_activity, O, R_BODY, "groups.activity"},
 
+    {"GET", "/api/v1/ambassadors", api_ambassadors_list, V, 0, "ambassadors.list"},
+    {"POST", "/api/v1/ambassadors", api_ambassadors_create, O, R_BODY, "ambassadors.create"},
+    {"GET", "/api/v1/ambassadors/{id}", api_ambassadors_get, V, 0, "ambassadors.get"},
+    {"PATCH", "/api/v1/ambassadors/{id}", api_ambassadors_patch, O, R_BODY, "ambassadors.update"},
+    {"GET", "/api/v1/ambassadors/{id}/commissions", api_ambassadors_commissions, V, 0,
+     "ambassadors.commissions"},
+    {"GET", "/api/v1/ambassadors/{id}/customers", api_ambassadors_customers, V, 0,
+     "ambassadors.customers"},
+
     /* SOP automation */
     {"GET", "/api/v1/sops", api_sops_list, V, 0, "sops.list"},
     {"POST", "/api/v1/sops", api_sops_create, O, R_BODY, "sops.create"},

@@ -9,6 +9,7 @@
 #include "scrm/store_segments.h"
 #include "scrm/log.h"
 #include "scrm/store.h"
+#include "scrm/store_ambassadors.h"
 #include "scrm/timeutil.h"
 #include "scrm/util.h"
 
@@ -19,7 +20,7 @@
 #define CHUNK 20000
 
 struct expire_ctx {
-	int64_t now, lots, points, coupons;
+	int64_t now, lots, points, coupons, commissions;
 };
 
 static int expire_fn(struct store_db *db, void *arg)
@@ -28,6 +29,9 @@ static int expire_fn(struct store_db *db, void *arg)
 	int st = store_points_expire_due(db, x->now, &x->lots, &x->points);
 	if (st == ST_OK)
 		st = store_coupons_expire_due(db, x->now, &x->coupons);
+	/* commissions whose return window has passed are the ambassadors' now */
+	if (st == ST_OK)
+		st = store_commissions_settle_due(db, x->now, &x->commissions);
 	return st == ST_OK ? 0 : -st;
 }
 
@@ -166,6 +170,7 @@ int sched_daily_pass(int64_t now, struct daily_result *out)
 	out->lots_expired = ex.lots;
 	out->points_expired = ex.points;
 	out->coupons_expired = ex.coupons;
+	out->commissions_settled = ex.commissions;
 	out->expiry_ms = (double)(time_mono_ns() - t0) / 1e6;
 
 	uint64_t t1 = time_mono_ns();

@@ -245,6 +245,10 @@ static const char sql_merge_activity[] =
     "UPDATE OR IGNORE group_activity SET customer_id = :a WHERE customer_id = :b";
 static const char sql_merge_activity_del[] = "DELETE FROM group_activity WHERE customer_id = :b";
 static const char sql_merge_tasks[] = "UPDATE tasks SET customer_id = :a WHERE customer_id = :b";
+/* an ambassador stays one; two ambassadors cannot become one (the merge fails) */
+static const char sql_merge_ambassador[] =
+    "UPDATE ambassadors SET customer_id = :a WHERE customer_id = :b"
+    " AND NOT EXISTS (SELECT 1 FROM ambassadors WHERE customer_id = :a)";
 /* audience membership is recomputed at the next evaluation */
 static const char sql_merge_audiences[] = "DELETE FROM audience_members WHERE customer_id = :b";
 static const char sql_merge_balances[] =
@@ -262,7 +266,8 @@ int store_customer_merge(struct store_db *db, int64_t into, int64_t from, int64_
 	    sql_merge_checkin_day, sql_merge_coupons,      sql_merge_redemptions,
 	    sql_merge_content,     sql_merge_groups,       sql_merge_groups_del,
 	    sql_merge_activity,    sql_merge_activity_del, sql_merge_tasks,
-	    sql_merge_audiences,   sql_merge_balances,     sql_merge_delete};
+	    sql_merge_ambassador,  sql_merge_audiences,    sql_merge_balances,
+	    sql_merge_delete};
 	int rc = run_all(db, steps, SCRM_ARRAY_LEN(steps), into, from);
 	if (rc != ST_OK)
 		return rc;

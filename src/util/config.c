@@ -68,6 +68,8 @@ static const struct key keys[] = {
     {"notify", "keep_days", K_UINT, F(notify_keep_days), 0, 36500, NULL},
     {"notify", "wecom_bot_per_minute", K_UINT, F(wecom_bot_per_minute), 1, 1000, NULL},
     {"notify", "wecom_api_base", K_STR, F(wecom_api_base), 0, 0, NULL},
+    {"growth", "commission_return_days", K_UINT, F(commission_return_days), 0, 365, NULL},
+    {"growth", "ambassador_levels", K_STR, F(ambassador_levels), 0, 0, NULL},
     {"sop", "tick_ms", K_UINT, F(sop_tick_ms), 10, 60000, NULL},
     {"sop", "catchup_hours", K_UINT, F(sop_catchup_hours), 0, 8760, NULL},
     {"sop", "batch", K_UINT, F(sop_batch), 1, 10000, NULL},
@@ -130,6 +132,8 @@ void config_defaults(struct scrm_config *c)
 	c->notify_keep_days = 30;
 	c->wecom_bot_per_minute = 20;
 	c->wecom_api_base = xstrdup("https://qyapi.weixin.qq.com");
+	c->commission_return_days = 15;
+	c->ambassador_levels = xstrdup("1000,5000,20000,50000");
 	c->sop_tick_ms = 1000;
 	c->sop_catchup_hours = 24;
 	c->sop_batch = 200;

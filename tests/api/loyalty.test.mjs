@@ -841,7 +841,7 @@ test('expiry: the daily job expires the unspent rest of lots past expires_at (FI
   // past it: the rest of B and C and all of E; A (spent) untouched
   await C.clockAt(secOf(A.expires_at) + 60);
   j = await C.daily();
-  assert.deepEqual(Object.keys(j).sort(), ['audience_entered', 'audience_left', 'audiences', 'auto_tags', 'coupons_expired', 'customers_scanned', 'expiry_ms', 'lots_expired', 'points_expired', 'segments_ms', 'tags_added', 'tags_removed', 'tier_ms', 'tiers_changed']);
+  assert.deepEqual(Object.keys(j).sort(), ['audience_entered', 'audience_left', 'audiences', 'auto_tags', 'commissions_settled', 'coupons_expired', 'customers_scanned', 'expiry_ms', 'lots_expired', 'points_expired', 'segments_ms', 'tags_added', 'tags_removed', 'tier_ms', 'tiers_changed']);
   assert.deepEqual([j.lots_expired, j.points_expired, j.coupons_expired], [3, 110, 0]);
   const ledger = await C.ledger(c.id);
   const exp = ledger.filter((e) => e.reason === 'expire').reverse();
