@@ -37,6 +37,8 @@ void core_segments_forget(void)
 	ndirty = capdirty = 0;
 }
 
+#define AUTOTAG_ROUNDS 4
+
 static int cmp_id(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -47,6 +49,7 @@ struct autotag {
 	int64_t id;
 	char *name;
 	struct rule_sql r;
+	bool reads_tags; /* its rule has a tag condition: it may follow another auto tag */
 };
 
 struct tagset {
@@ -70,7 +73,8 @@ static void add_autotag(void *arg, int64_t id, const char *name, const char *rul
 	}
 	json_decref(j);
 	s->t = xrealloc(s->t, (s->n + 1) * sizeof *s->t);
-	s->t[s->n++] = (struct autotag){.id = id, .name = xstrdup(name), .r = r};
+	s->t[s->n++] = (struct autotag){
+	    .id = id, .name = xstrdup(name), .r = r, .reads_tags = strstr(rule, "\"tag\"") != NULL};
 }
 
 static void tagset_clear(struct tagset *s)
@@ -91,15 +95,24 @@ static int after_write(struct store_db *db)
 	struct tagset s = {.now = time_now()};
 	int st = store_autotags(db, add_autotag, &s);
 	qsort(dirty, ndirty, sizeof *dirty, cmp_id);
-	for (size_t t = 0; t < s.n && st == ST_OK; t++) {
-		for (size_t i = 0; i < ndirty && st == ST_OK; i++) {
-			if (i && dirty[i] == dirty[i - 1])
+	/* an auto tag whose rule reads another auto tag (of a later id) sees it
+	 * settled on the next round: a few rounds settle chains of that depth */
+	bool again = true;
+	for (int round = 0; round < AUTOTAG_ROUNDS && again && st == ST_OK; round++) {
+		again = false;
+		for (size_t t = 0; t < s.n && st == ST_OK; t++) {
+			if (round > 0 && !s.t[t].reads_tags)
 				continue;
-			int m = store_segment_matches(db, &s.t[t].r, dirty[i]);
-			bool changed;
-			st = m < 0 ? ST_ERR
-			           : store_autotag_set(db, s.t[t].id, s.t[t].name, dirty[i], m == 1,
-			                               s.now, &changed);
+			for (size_t i = 0; i < ndirty && st == ST_OK; i++) {
+				if (i && dirty[i] == dirty[i - 1])
+					continue;
+				int m = store_segment_matches(db, &s.t[t].r, dirty[i]);
+				bool changed = false;
+				st = m < 0 ? ST_ERR
+				           : store_autotag_set(db, s.t[t].id, s.t[t].name, dirty[i],
+				                               m == 1, s.now, &changed);
+				again |= changed;
+			}
 		}
 	}
 	tagset_clear(&s);

@@ -771,6 +771,21 @@ test('a new rule re-applies the auto tag at once; POST /tags/{id}/evaluate answe
   assert.deepEqual((await auditAll(d, { action: 'tag.evaluate', target_id: String(t.id) })).map((x) => x.detail), [{ added: 2, removed: 0 }, { added: 0, removed: 0 }]);
 });
 
+test('an auto tag that reads a later auto tag follows it in the same write (chains a few deep)', async () => {
+  const m = unique('chain');
+  // two readers made first, so that their ids are lower than what they will read
+  const second = await autoTag(unique('second'), { all: [mark(m), { field: 'attrs.v', op: '=', value: 1 }] });
+  const first = await autoTag(unique('first'), { all: [mark(m), { field: 'attrs.v', op: '=', value: 1 }] });
+  const buyer = await autoTag(unique('buyer'), { all: [mark(m), { field: 'order_count', op: '>=', value: 1 }] });
+  ok(await d.req('PATCH', `/api/v1/tags/${first.id}`, { ...op, body: { rule: { all: [mark(m), { field: 'tag', op: 'has', value: buyer.id }] } } }), 200);
+  ok(await d.req('PATCH', `/api/v1/tags/${second.id}`, { ...op, body: { rule: { all: [mark(m), { field: 'tag', op: 'has', value: first.id }] } } }), 200);
+  const c = await customer({ attrs: { m } });
+  assert.equal(await hasTag(c.id, second.id), false);
+  await order(c.id);
+  // one write: buyer, then first (reads buyer, a later id), then second (reads first)
+  for (const t of [buyer, first, second]) assert.equal(await hasTag(c.id, t.id), true, `has ${t.name}`);
+});
+
 // Evaluation over time ----------------------------------------------------------------------
 
 test('audiences over time: evaluate and the daily job record audience.entered / audience.left and update customer_count and evaluated_at as the days pass', async (t) => {
