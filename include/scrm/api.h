@@ -66,6 +66,35 @@ int api_query_time(const struct req *rq, const char *key, int64_t *out, struct r
 int api_query_range(const struct req *rq, int64_t *from, int64_t *to, struct resp *rs);
 int api_query_bool(const struct req *rq, const char *key, bool *out, struct resp *rs);
 
+/* An optional body that, when sent, must be an empty object: 0 or a 422. */
+int api_check_empty_body(const struct req *rq, struct resp *rs);
+/* An http:// or https:// URL with a host, no spaces or control characters,
+ * 2,000 bytes at most: 0 or a 422 naming field. */
+int api_check_url(struct resp *rs, const char *field, const char *url);
+/* A code that goes in a URL or on a card: min to max of [A-Za-z0-9_-]. */
+bool api_code_ok(const char *s, size_t min, size_t max);
+/* body[key], an array of 1 to 1000 positive ids: 0, or a 422 naming key or
+ * key[i]. A missing key is 0 unless required. */
+int api_check_ids(const json_t *body, const char *key, bool required, struct resp *rs);
+
+/* The common shapes of resource handlers. Each takes the store's own
+ * functions through a small adapter:
+ *  - a page of records in id order: fetch appends up to limit records after
+ *    `after` to data (as JSON); count (optional) gives the total for
+ *    ?count=true;
+ *  - one record by the id in the path: get puts its JSON in *out (ST_OK,
+ *    ST_NOT_FOUND or a failure), "no such <what>" on 404;
+ *  - deleting one by the id in the path through api_write: del is the
+ *    store's delete (ST_NOT_FOUND: 404; ST_CONFLICT: 409 with conflict_msg). */
+typedef int (*api_fetch_fn)(struct store_db *db, int64_t after, int limit, json_t *data);
+typedef int64_t (*api_count_fn)(struct store_db *db);
+int api_list_page(const struct req *rq, struct resp *rs, api_fetch_fn fetch, api_count_fn count);
+typedef int (*api_get_fn)(struct store_db *db, int64_t id, json_t **out);
+int api_get_by_id(const struct req *rq, struct resp *rs, api_get_fn get, const char *what);
+int api_delete_by_id(const struct req *rq, struct resp *rs, const char *action,
+                     const char *target_type, int (*del)(struct store_db *db, int64_t id),
+                     const char *what, const char *conflict_msg);
+
 /* RFC 3339 string, or JSON null for 0. */
 json_t *api_time(int64_t t);
 
@@ -87,6 +116,10 @@ struct api_write {
 typedef int (*api_write_fn)(struct store_db *db, struct api_write *w);
 int api_write(const struct req *rq, struct resp *rs, const char *action, const char *target_type,
               api_write_fn fn, void *arg);
+/* api_write with &id, the id of the path's first {placeholder} (404 when it
+ * is not one): the shape of every PATCH and POST on one record. */
+int api_write_id(const struct req *rq, struct resp *rs, const char *action, const char *target_type,
+                 api_write_fn fn);
 /* Answer from a stored Idempotency-Key record before doing non-database work:
  * returns the replayed status, or 0 if the key is new (or absent). */
 int api_idem_replay(const struct req *rq, struct resp *rs);

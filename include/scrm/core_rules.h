@@ -43,6 +43,7 @@ struct rule_sql {
 	size_t nparams, cap;
 	bool time_based;  /* reads the clock: needs re-evaluation as days pass */
 	bool reads_attrs; /* reads attrs, which the customers_segment index lacks */
+	bool reads_tags;  /* has a tag condition (an auto tag may follow another) */
 };
 void rule_sql_clear(struct rule_sql *r);
 

@@ -45,14 +45,8 @@ static int record_fn(struct store_db *db, struct api_write *w)
 
 int api_admin_backup(const struct req *rq, struct resp *rs)
 {
-	if (rq->body) {
-		static const struct jfield none[] = {{NULL, 0, 0, 0}};
-		int status = api_check_object(rq->body, none, "", rs);
-		if (status)
-			return status;
-	}
-	int status = api_idem_replay(rq, rs);
-	if (status)
+	int status = api_check_empty_body(rq, rs);
+	if (status || (status = api_idem_replay(rq, rs)))
 		return status;
 	char *dir = backup_dir();
 	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {

@@ -31,18 +31,6 @@ static const struct jfield amb_spec[] = {
     {"referral_code", J_STRING, 0, 64}, {NULL, 0, 0, 0},
 };
 
-static bool code_ok(const char *s)
-{
-	size_t n = strlen(s);
-	if (n < 4 || n > 32)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
-			return false;
-	return true;
-}
-
 /* Eight characters nobody misreads on a poster (no 0/O, 1/I). */
 static char *new_code(void)
 {
@@ -79,7 +67,7 @@ static int read_amb(const json_t *body, struct ambassador *a, bool create, struc
 	if (lv && (json_integer_value(lv) < 1 || json_integer_value(lv) > 10))
 		return api_error(rs, 422, "validation_failed", "level",
 		                 "level must be from 1 to 10");
-	if (code && !code_ok(code))
+	if (code && !api_code_ok(code, 4, 32))
 		return api_error(rs, 422, "validation_failed", "referral_code",
 		                 "referral_code must be 4 to 32 letters, digits, - or _");
 	if (cid)
@@ -203,25 +191,22 @@ static int update_fn(struct store_db *db, struct api_write *w)
 
 int api_ambassadors_patch(const struct req *rq, struct resp *rs)
 {
-	int status = 0;
-	int64_t id = api_path_id(rq, 0, rs, &status);
-	return id ? api_write(rq, rs, "ambassador.update", "ambassador", update_fn, &id) : status;
+	return api_write_id(rq, rs, "ambassador.update", "ambassador", update_fn);
+}
+
+static int get_ambassadors(struct store_db *db, int64_t id, json_t **out)
+{
+	struct ambassador x = {0};
+	int st = store_ambassador_get(db, id, &x);
+	if (st == ST_OK)
+		*out = amb_json(&x);
+	ambassador_clear(&x);
+	return st;
 }
 
 int api_ambassadors_get(const struct req *rq, struct resp *rs)
 {
-	int status = 0;
-	int64_t id = api_path_id(rq, 0, rs, &status);
-	if (!id)
-		return status;
-	struct ambassador a = {0};
-	int st = store_ambassador_get(store_reader(), id, &a);
-	if (st == ST_OK)
-		rs->body = amb_json(&a);
-	ambassador_clear(&a);
-	if (st == ST_NOT_FOUND)
-		return api_error(rs, 404, "not_found", NULL, "no such ambassador");
-	return st == ST_OK ? 200 : api_store_error(rs, st);
+	return api_get_by_id(rq, rs, get_ambassadors, "ambassador");
 }
 
 static void add_amb(void *arg, const struct ambassador *a)
@@ -229,24 +214,14 @@ static void add_amb(void *arg, const struct ambassador *a)
 	json_array_append_new(arg, amb_json(a));
 }
 
+static int fetch_ambassadors(struct store_db *db, int64_t after, int limit, json_t *data)
+{
+	return store_ambassador_list(db, after, limit, add_amb, data);
+}
+
 int api_ambassadors_list(const struct req *rq, struct resp *rs)
 {
-	struct page pg;
-	int status = api_page_parse(rq, rs, &pg);
-	if (status)
-		return status;
-	struct store_db *db = store_reader();
-	json_t *data = json_array();
-	store_read_begin(db);
-	int st = store_ambassador_list(db, pg.after, pg.limit + 1, add_amb, data);
-	int64_t total = pg.count ? store_ambassador_total(db) : -1;
-	store_read_end(db);
-	if (st != ST_OK) {
-		json_decref(data);
-		return api_store_error(rs, st);
-	}
-	rs->body = api_page_result(data, api_page_trim(data, pg.limit, "id"), total);
-	return 200;
+	return api_list_page(rq, rs, fetch_ambassadors, store_ambassador_total);
 }
 
 static void add_commission(void *arg, const struct commission *c)

@@ -237,23 +237,10 @@ int api_audiences_patch(const struct req *rq, struct resp *rs)
 	return api_write(rq, rs, "audience.update", "audience", update_fn, &id);
 }
 
-static int delete_fn(struct store_db *db, struct api_write *w)
-{
-	int64_t id = *(int64_t *)w->arg;
-	int st = store_audience_delete(db, id);
-	if (st == ST_NOT_FOUND)
-		return api_error(w->rs, 404, "not_found", NULL, "no such audience");
-	if (st != ST_OK)
-		return -st;
-	w->target_id = id;
-	return 204;
-}
-
 int api_audiences_delete(const struct req *rq, struct resp *rs)
 {
-	int status = 0;
-	int64_t id = api_path_id(rq, 0, rs, &status);
-	return id ? api_write(rq, rs, "audience.delete", "audience", delete_fn, &id) : status;
+	return api_delete_by_id(rq, rs, "audience.delete", "audience", store_audience_delete,
+	                        "audience", NULL);
 }
 
 static int evaluate_fn(struct store_db *db, struct api_write *w)
@@ -278,32 +265,24 @@ int api_audiences_evaluate(const struct req *rq, struct resp *rs)
 	int64_t id = api_path_id(rq, 0, rs, &status);
 	if (!id)
 		return status;
-	if (rq->body) {
-		static const struct jfield none[] = {{NULL, 0, 0, 0}};
-		if ((status = api_check_object(rq->body, none, "", rs)))
-			return status;
-	}
+	if ((status = api_check_empty_body(rq, rs)))
+		return status;
 	return api_write(rq, rs, "audience.evaluate", "audience", evaluate_fn, &id);
+}
+
+static int get_audiences(struct store_db *db, int64_t id, json_t **out)
+{
+	struct audience x = {0};
+	int st = store_audience_get(db, id, &x);
+	if (st == ST_OK)
+		*out = audience_json(&x);
+	audience_clear(&x);
+	return st;
 }
 
 int api_audiences_get(const struct req *rq, struct resp *rs)
 {
-	int status = 0;
-	int64_t id = api_path_id(rq, 0, rs, &status);
-	if (!id)
-		return status;
-	struct audience a = {0};
-	int st = store_audience_get(store_reader(), id, &a);
-	if (st == ST_OK) {
-		rs->body = audience_json(&a);
-		status = 200;
-	} else {
-		status = st == ST_NOT_FOUND
-		             ? api_error(rs, 404, "not_found", NULL, "no such audience")
-		             : api_store_error(rs, st);
-	}
-	audience_clear(&a);
-	return status;
+	return api_get_by_id(rq, rs, get_audiences, "audience");
 }
 
 static void add_audience(void *arg, const struct audience *a)
@@ -311,24 +290,14 @@ static void add_audience(void *arg, const struct audience *a)
 	json_array_append_new(arg, audience_json(a));
 }
 
+static int fetch_audiences(struct store_db *db, int64_t after, int limit, json_t *data)
+{
+	return store_audience_list(db, after, limit, add_audience, data);
+}
+
 int api_audiences_list(const struct req *rq, struct resp *rs)
 {
-	struct page pg;
-	int status = api_page_parse(rq, rs, &pg);
-	if (status)
-		return status;
-	struct store_db *db = store_reader();
-	json_t *data = json_array();
-	store_read_begin(db);
-	int st = store_audience_list(db, pg.after, pg.limit + 1, add_audience, data);
-	int64_t total = pg.count ? store_audience_total(db) : -1;
-	store_read_end(db);
-	if (st != ST_OK) {
-		json_decref(data);
-		return api_store_error(rs, st);
-	}
-	rs->body = api_page_result(data, api_page_trim(data, pg.limit, "id"), total);
-	return 200;
+	return api_list_page(rq, rs, fetch_audiences, store_audience_total);
 }
 
 /* Load an audience's rule compiled for now; 0 or the error status in rs. */

@@ -164,13 +164,9 @@ static int logout_fn(struct store_db *db, struct api_write *w)
 
 int api_auth_logout(const struct req *rq, struct resp *rs)
 {
-	int status = 204;
-	if (rq->body) {
-		static const struct jfield none[] = {{NULL, 0, 0, 0}};
-		status = api_check_object(rq->body, none, "", rs);
-		if (status)
-			return status;
-	}
+	int status = api_check_empty_body(rq, rs);
+	if (status)
+		return status;
 	if (rq->who && rq->who->kind == PRINCIPAL_USER && rq->who->session_id) {
 		struct req r = *rq;
 		r.idem_key = NULL;

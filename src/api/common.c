@@ -593,3 +593,141 @@ void api_audit_async(const struct req *rq, const struct principal *who, const ch
 	a->detail = detail;
 	store_write_async(async_audit_fn, a, async_audit_free);
 }
+
+/* Shared checks ---------------------------------------------------------------------------- */
+
+int api_check_empty_body(const struct req *rq, struct resp *rs)
+{
+	static const struct jfield none[] = {{NULL, 0, 0, 0}};
+	return rq->body ? api_check_object(rq->body, none, "", rs) : 0;
+}
+
+int api_check_url(struct resp *rs, const char *field, const char *url)
+{
+	const char *host = !url                               ? NULL
+	                   : strncmp(url, "http://", 7) == 0  ? url + 7
+	                   : strncmp(url, "https://", 8) == 0 ? url + 8
+	                                                      : NULL;
+	bool ok = host && strlen(url) <= 2000 && *host && !strchr("/?#", *host);
+	for (const char *p = url; ok && *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			ok = false;
+	if (!ok)
+		return api_error(rs, 422, "validation_failed", field,
+		                 "%s must be an http:// or https:// URL (2,000 characters at most, "
+		                 "no spaces)",
+		                 field);
+	return 0;
+}
+
+bool api_code_ok(const char *s, size_t min, size_t max)
+{
+	size_t n = strlen(s);
+	if (n < min || n > max)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+			return false;
+	return true;
+}
+
+int api_check_ids(const json_t *body, const char *key, bool required, struct resp *rs)
+{
+	const json_t *l = json_object_get(body, key);
+	if (!l && !required)
+		return 0;
+	if (json_array_size(l) < 1 || json_array_size(l) > 1000)
+		return api_error(rs, 422, "validation_failed", key, "%s must list 1 to 1000 ids",
+		                 key);
+	for (size_t i = 0; i < json_array_size(l); i++) {
+		const json_t *v = json_array_get(l, i);
+		if (!json_is_integer(v) || json_integer_value(v) < 1) {
+			char field[64];
+			snprintf(field, sizeof field, "%s[%zu]", key, i);
+			return api_error(rs, 422, "validation_failed", field, "%s must be an id",
+			                 field);
+		}
+	}
+	return 0;
+}
+
+/* Resource handlers ------------------------------------------------------------------------ */
+
+int api_list_page(const struct req *rq, struct resp *rs, api_fetch_fn fetch, api_count_fn count)
+{
+	struct page pg;
+	int status = api_page_parse(rq, rs, &pg);
+	if (status)
+		return status;
+	struct store_db *db = store_reader();
+	json_t *data = json_array();
+	store_read_begin(db);
+	int st = fetch(db, pg.after, pg.limit + 1, data);
+	int64_t total = st == ST_OK && pg.count && count ? count(db) : -1;
+	store_read_end(db);
+	if (st != ST_OK) {
+		json_decref(data);
+		return api_store_error(rs, st);
+	}
+	rs->body = api_page_result(data, api_page_trim(data, pg.limit, "id"), total);
+	return 200;
+}
+
+int api_get_by_id(const struct req *rq, struct resp *rs, api_get_fn get, const char *what)
+{
+	int status = 0;
+	int64_t id = api_path_id(rq, 0, rs, &status);
+	if (!id)
+		return status;
+	json_t *out = NULL;
+	int st = get(store_reader(), id, &out);
+	if (st == ST_OK) {
+		rs->body = out;
+		return 200;
+	}
+	json_decref(out);
+	if (st == ST_NOT_FOUND)
+		return api_error(rs, 404, "not_found", NULL, "no such %s", what);
+	return api_store_error(rs, st);
+}
+
+struct delete_ctx {
+	int64_t id;
+	int (*del)(struct store_db *db, int64_t id);
+	const char *what, *conflict_msg;
+};
+
+static int delete_fn(struct store_db *db, struct api_write *w)
+{
+	const struct delete_ctx *x = w->arg;
+	int st = x->del(db, x->id);
+	if (st == ST_NOT_FOUND)
+		return api_error(w->rs, 404, "not_found", NULL, "no such %s", x->what);
+	if (st == ST_CONFLICT && x->conflict_msg)
+		return api_error(w->rs, 409, "conflict", NULL, "%s", x->conflict_msg);
+	if (st != ST_OK)
+		return -st;
+	w->target_id = x->id;
+	return 204;
+}
+
+int api_delete_by_id(const struct req *rq, struct resp *rs, const char *action,
+                     const char *target_type, int (*del)(struct store_db *db, int64_t id),
+                     const char *what, const char *conflict_msg)
+{
+	int status = 0;
+	struct delete_ctx x = {.id = api_path_id(rq, 0, rs, &status),
+	                       .del = del,
+	                       .what = what,
+	                       .conflict_msg = conflict_msg};
+	return x.id ? api_write(rq, rs, action, target_type, delete_fn, &x) : status;
+}
+
+int api_write_id(const struct req *rq, struct resp *rs, const char *action, const char *target_type,
+                 api_write_fn fn)
+{
+	int status = 0;
+	int64_t id = api_path_id(rq, 0, rs, &status);
+	return id ? api_write(rq, rs, action, target_type, fn, &id) : status;
+}

@@ -204,31 +204,23 @@ static int template_delete_fn(struct store_db *db, struct api_write *w)
 
 int api_coupon_templates_delete(const struct req *rq, struct resp *rs)
 {
-	int status = 0;
-	int64_t id = api_path_id(rq, 0, rs, &status);
-	return id ? api_write(rq, rs, "coupon_template.delete", "coupon_template",
-	                      template_delete_fn, &id)
-	          : status;
+	return api_write_id(rq, rs, "coupon_template.delete", "coupon_template",
+	                    template_delete_fn);
+}
+
+static int get_coupon_templates(struct store_db *db, int64_t id, json_t **out)
+{
+	struct coupon_template x = {0};
+	int st = store_coupon_template_get(db, id, &x);
+	if (st == ST_OK)
+		*out = template_json(&x);
+	coupon_template_clear(&x);
+	return st;
 }
 
 int api_coupon_templates_get(const struct req *rq, struct resp *rs)
 {
-	int status = 0;
-	int64_t id = api_path_id(rq, 0, rs, &status);
-	if (!id)
-		return status;
-	struct coupon_template t = {0};
-	int st = store_coupon_template_get(store_reader(), id, &t);
-	if (st == ST_OK) {
-		rs->body = template_json(&t);
-		status = 200;
-	} else {
-		status = st == ST_NOT_FOUND
-		             ? api_error(rs, 404, "not_found", NULL, "no such coupon template")
-		             : api_store_error(rs, st);
-	}
-	coupon_template_clear(&t);
-	return status;
+	return api_get_by_id(rq, rs, get_coupon_templates, "coupon template");
 }
 
 static void add_template(void *arg, const struct coupon_template *t)

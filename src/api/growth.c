@@ -48,18 +48,6 @@ static const struct jfield acq_spec[] = {
     {NULL, 0, 0, 0},
 };
 
-static bool code_ok(const char *s)
-{
-	size_t n = strlen(s);
-	if (n < 3 || n > 32)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
-			return false;
-	return true;
-}
-
 /* Apply a checked body over c: 0 or the error status in rs. */
 static int read_acq(const json_t *body, struct acq_channel *c, bool create, struct resp *rs)
 {
@@ -86,19 +74,12 @@ static int read_acq(const json_t *body, struct acq_channel *c, bool create, stru
 			                 "%s must be a whole number, 0 or more", counts[i]);
 	}
 	const char *code = api_get_str(body, "code"), *url = api_get_str(body, "contact_url");
-	if (code && !code_ok(code))
+	if (code && !api_code_ok(code, 3, 32))
 		return api_error(
 		    rs, 422, "validation_failed", "code",
 		    "code must be 3 to 32 letters, digits, - or _ (it goes in the URL)");
-	if (url && strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
-		return api_error(
-		    rs, 422, "validation_failed", "contact_url",
-		    "contact_url must be an http:// or https:// URL (the WeCom contact "
-		    "link)");
-	for (const char *p = url; p && *p; p++)
-		if ((unsigned char)*p <= ' ')
-			return api_error(rs, 422, "validation_failed", "contact_url",
-			                 "contact_url must not contain spaces");
+	if (url && (status = api_check_url(rs, "contact_url", url)))
+		return status;
 	if (name) {
 		free(c->name);
 		c->name = xstrdup(name);
@@ -190,47 +171,29 @@ static int acq_update_fn(struct store_db *db, struct api_write *w)
 
 int api_acq_channels_patch(const struct req *rq, struct resp *rs)
 {
-	int status = 0;
-	int64_t id = api_path_id(rq, 0, rs, &status);
-	return id ? api_write(rq, rs, "channel.update", "channel", acq_update_fn, &id) : status;
-}
-
-static int acq_delete_fn(struct store_db *db, struct api_write *w)
-{
-	int64_t id = *(int64_t *)w->arg;
-	int st = store_acq_channel_delete(db, id);
-	if (st == ST_NOT_FOUND)
-		return api_error(w->rs, 404, "not_found", NULL, "no such channel");
-	if (st == ST_CONFLICT)
-		return api_error(w->rs, 409, "conflict", NULL,
-		                 "customers came from this channel; it stays for their records");
-	if (st != ST_OK)
-		return -st;
-	w->target_id = id;
-	return 204;
+	return api_write_id(rq, rs, "channel.update", "channel", acq_update_fn);
 }
 
 int api_acq_channels_delete(const struct req *rq, struct resp *rs)
 {
-	int status = 0;
-	int64_t id = api_path_id(rq, 0, rs, &status);
-	return id ? api_write(rq, rs, "channel.delete", "channel", acq_delete_fn, &id) : status;
+	return api_delete_by_id(rq, rs, "channel.delete", "channel", store_acq_channel_delete,
+	                        "channel",
+	                        "customers came from this channel; it stays for their records");
+}
+
+static int get_acq_channels(struct store_db *db, int64_t id, json_t **out)
+{
+	struct acq_channel x = {0};
+	int st = store_acq_channel_get(db, id, &x);
+	if (st == ST_OK)
+		*out = acq_json(&x);
+	acq_channel_clear(&x);
+	return st;
 }
 
 int api_acq_channels_get(const struct req *rq, struct resp *rs)
 {
-	int status = 0;
-	int64_t id = api_path_id(rq, 0, rs, &status);
-	if (!id)
-		return status;
-	struct acq_channel c = {0};
-	int st = store_acq_channel_get(store_reader(), id, &c);
-	if (st == ST_OK)
-		rs->body = acq_json(&c);
-	acq_channel_clear(&c);
-	if (st == ST_NOT_FOUND)
-		return api_error(rs, 404, "not_found", NULL, "no such channel");
-	return st == ST_OK ? 200 : api_store_error(rs, st);
+	return api_get_by_id(rq, rs, get_acq_channels, "channel");
 }
 
 static void add_acq(void *arg, const struct acq_channel *c)
@@ -238,24 +201,14 @@ static void add_acq(void *arg, const struct acq_channel *c)
 	json_array_append_new(arg, acq_json(c));
 }
 
+static int fetch_acq_channels(struct store_db *db, int64_t after, int limit, json_t *data)
+{
+	return store_acq_channel_list(db, after, limit, add_acq, data);
+}
+
 int api_acq_channels_list(const struct req *rq, struct resp *rs)
 {
-	struct page pg;
-	int status = api_page_parse(rq, rs, &pg);
-	if (status)
-		return status;
-	struct store_db *db = store_reader();
-	json_t *data = json_array();
-	store_read_begin(db);
-	int st = store_acq_channel_list(db, pg.after, pg.limit + 1, add_acq, data);
-	int64_t total = pg.count ? store_acq_channel_total(db) : -1;
-	store_read_end(db);
-	if (st != ST_OK) {
-		json_decref(data);
-		return api_store_error(rs, st);
-	}
-	rs->body = api_page_result(data, api_page_trim(data, pg.limit, "id"), total);
-	return 200;
+	return api_list_page(rq, rs, fetch_acq_channels, store_acq_channel_total);
 }
 
 /* The live code ---------------------------------------------------------------------------- */
@@ -266,29 +219,40 @@ struct scan {
 };
 
 /* Scanners are told apart by a keyed hash of their address, the key drawn once
- * per database: addresses are never kept. */
+ * per database and kept in memory after the first scan (closures run on the
+ * writer thread only): addresses are never kept. */
+static char *scan_salt;
+
 static int scan_fn(struct store_db *db, void *arg)
 {
 	const struct scan *s = arg;
-	char *salt = NULL;
-	int st = store_setting_get(db, "scan_salt", &salt);
-	if (st == ST_NOT_FOUND) {
-		unsigned char rnd[16];
-		char hex[33];
-		crypto_random(rnd, sizeof rnd);
-		crypto_hex(rnd, sizeof rnd, hex);
-		salt = xstrdup(hex);
-		st = store_setting_put(db, "scan_salt", salt, s->at);
+	int st = ST_OK;
+	if (!scan_salt) {
+		st = store_setting_get(db, "scan_salt", &scan_salt);
+		if (st == ST_NOT_FOUND) {
+			unsigned char rnd[16];
+			char hex[33];
+			crypto_random(rnd, sizeof rnd);
+			crypto_hex(rnd, sizeof rnd, hex);
+			scan_salt = xstrdup(hex);
+			st = store_setting_put(db, "scan_salt", scan_salt, s->at);
+		}
+		if (st != ST_OK) {
+			free(scan_salt);
+			scan_salt = NULL;
+			return -st;
+		}
 	}
-	if (st == ST_OK) {
-		unsigned char mac[CRYPTO_SHA256_LEN];
-		const char *ip = s->ip ? s->ip : "";
-		crypto_hmac_sha256(salt, strlen(salt), ip, strlen(ip), mac);
-		char hex[33];
-		crypto_hex(mac, 16, hex);
-		st = store_channel_scan_add(db, s->channel_id, s->at, hex);
+	unsigned char mac[CRYPTO_SHA256_LEN];
+	const char *ip = s->ip ? s->ip : "";
+	crypto_hmac_sha256(scan_salt, strlen(scan_salt), ip, strlen(ip), mac);
+	char hex[33];
+	crypto_hex(mac, 16, hex);
+	st = store_channel_scan_add(db, s->channel_id, s->at, hex);
+	if (st != ST_OK) { /* a salt drawn now is rolled back with the scan */
+		free(scan_salt);
+		scan_salt = NULL;
 	}
-	free(salt);
 	return st == ST_OK ? 0 : -st;
 }
 
@@ -296,8 +260,9 @@ int api_live_code(const struct req *rq, struct resp *rs)
 {
 	const char *code = rq->params[0];
 	struct acq_channel c = {0};
-	int st = code && code_ok(code) ? store_acq_channel_by_code(store_reader(), code, &c)
-	                               : ST_NOT_FOUND;
+	int st = code && api_code_ok(code, 3, 32)
+	             ? store_acq_channel_by_code(store_reader(), code, &c)
+	             : ST_NOT_FOUND;
 	if (st != ST_OK || !c.contact_url) {
 		acq_channel_clear(&c);
 		if (st != ST_OK && st != ST_NOT_FOUND)
@@ -428,44 +393,27 @@ static int group_update_fn(struct store_db *db, struct api_write *w)
 
 int api_groups_patch(const struct req *rq, struct resp *rs)
 {
-	int status = 0;
-	int64_t id = api_path_id(rq, 0, rs, &status);
-	return id ? api_write(rq, rs, "group.update", "group", group_update_fn, &id) : status;
-}
-
-static int group_delete_fn(struct store_db *db, struct api_write *w)
-{
-	int64_t id = *(int64_t *)w->arg;
-	int st = store_group_delete(db, id);
-	if (st == ST_NOT_FOUND)
-		return api_error(w->rs, 404, "not_found", NULL, "no such group");
-	if (st != ST_OK)
-		return -st;
-	w->target_id = id;
-	return 204;
+	return api_write_id(rq, rs, "group.update", "group", group_update_fn);
 }
 
 int api_groups_delete(const struct req *rq, struct resp *rs)
 {
-	int status = 0;
-	int64_t id = api_path_id(rq, 0, rs, &status);
-	return id ? api_write(rq, rs, "group.delete", "group", group_delete_fn, &id) : status;
+	return api_delete_by_id(rq, rs, "group.delete", "group", store_group_delete, "group", NULL);
+}
+
+static int get_groups(struct store_db *db, int64_t id, json_t **out)
+{
+	struct group x = {0};
+	int st = store_group_get(db, id, &x);
+	if (st == ST_OK)
+		*out = group_json(&x);
+	group_clear(&x);
+	return st;
 }
 
 int api_groups_get(const struct req *rq, struct resp *rs)
 {
-	int status = 0;
-	int64_t id = api_path_id(rq, 0, rs, &status);
-	if (!id)
-		return status;
-	struct group g = {0};
-	int st = store_group_get(store_reader(), id, &g);
-	if (st == ST_OK)
-		rs->body = group_json(&g);
-	group_clear(&g);
-	if (st == ST_NOT_FOUND)
-		return api_error(rs, 404, "not_found", NULL, "no such group");
-	return st == ST_OK ? 200 : api_store_error(rs, st);
+	return api_get_by_id(rq, rs, get_groups, "group");
 }
 
 static void add_group(void *arg, const struct group *g)
@@ -473,37 +421,17 @@ static void add_group(void *arg, const struct group *g)
 	json_array_append_new(arg, group_json(g));
 }
 
+static int fetch_groups(struct store_db *db, int64_t after, int limit, json_t *data)
+{
+	return store_group_list(db, after, limit, add_group, data);
+}
+
 int api_groups_list(const struct req *rq, struct resp *rs)
 {
-	struct page pg;
-	int status = api_page_parse(rq, rs, &pg);
-	if (status)
-		return status;
-	struct store_db *db = store_reader();
-	json_t *data = json_array();
-	store_read_begin(db);
-	int st = store_group_list(db, pg.after, pg.limit + 1, add_group, data);
-	int64_t total = pg.count ? store_group_total(db) : -1;
-	store_read_end(db);
-	if (st != ST_OK) {
-		json_decref(data);
-		return api_store_error(rs, st);
-	}
-	rs->body = api_page_result(data, api_page_trim(data, pg.limit, "id"), total);
-	return 200;
+	return api_list_page(rq, rs, fetch_groups, store_group_total);
 }
 
 /* Members and activity ---------------------------------------------------------------------- */
-
-/* A list of 1 to 1000 items at body[key]; 0 or a 422 in rs. */
-static int check_list(const json_t *body, const char *key, struct resp *rs)
-{
-	const json_t *l = json_object_get(body, key);
-	if (json_array_size(l) < 1 || json_array_size(l) > 1000)
-		return api_error(rs, 422, "validation_failed", key, "%s must list 1 to 1000 items",
-		                 key);
-	return 0;
-}
 
 /* The group of the path, in the write: 0 or the error status. */
 static int load_group(struct store_db *db, struct api_write *w, struct group *g)
@@ -553,18 +481,8 @@ int api_groups_members_add(const struct req *rq, struct resp *rs)
 	if (!id)
 		return status;
 	if ((status = api_check_object(rq->body, spec, "", rs)) ||
-	    (status = check_list(rq->body, "customer_ids", rs)))
+	    (status = api_check_ids(rq->body, "customer_ids", true, rs)))
 		return status;
-	const json_t *ids = json_object_get(rq->body, "customer_ids");
-	for (size_t i = 0; i < json_array_size(ids); i++) {
-		const json_t *v = json_array_get(ids, i);
-		if (!json_is_integer(v) || json_integer_value(v) < 1) {
-			char field[40];
-			snprintf(field, sizeof field, "customer_ids[%zu]", i);
-			return api_error(rs, 422, "validation_failed", field,
-			                 "%s must be a customer id", field);
-		}
-	}
 	return api_write(rq, rs, "group.members_add", "group", join_fn, &id);
 }
 
@@ -645,6 +563,15 @@ int api_groups_members(const struct req *rq, struct resp *rs)
 	return 200;
 }
 
+/* 1 to 1000 activity items; 0 or a 422 in rs. */
+static int check_items(const json_t *body, struct resp *rs)
+{
+	size_t n = json_array_size(json_object_get(body, "items"));
+	return n < 1 || n > 1000 ? api_error(rs, 422, "validation_failed", "items",
+	                                     "items must list 1 to 1000 items")
+	                         : 0;
+}
+
 static int activity_fn(struct store_db *db, struct api_write *w)
 {
 	struct group g = {0};
@@ -694,7 +621,7 @@ int api_groups_activity(const struct req *rq, struct resp *rs)
 	if (!id)
 		return status;
 	if ((status = api_check_object(rq->body, spec, "", rs)) ||
-	    (status = check_list(rq->body, "items", rs)))
+	    (status = check_items(rq->body, rs)))
 		return status;
 	const json_t *items = json_object_get(rq->body, "items");
 	int64_t now = time_now();

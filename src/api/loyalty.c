@@ -270,11 +270,8 @@ int api_checkin(const struct req *rq, struct resp *rs)
 	int64_t id = api_path_id(rq, 0, rs, &status);
 	if (!id)
 		return status;
-	if (rq->body) {
-		static const struct jfield none[] = {{NULL, 0, 0, 0}};
-		if ((status = api_check_object(rq->body, none, "", rs)))
-			return status;
-	}
+	if ((status = api_check_empty_body(rq, rs)))
+		return status;
 	return api_write(rq, rs, "customer.checkin", "customer", checkin_fn, &id);
 }
 

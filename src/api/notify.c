@@ -33,26 +33,6 @@ static bool known_event(const char *e)
 	return false;
 }
 
-/* An http(s) URL without spaces or control characters; 0 or a 422. */
-static int check_url(struct resp *rs, const char *field, const char *url)
-{
-	const char *host = !url                               ? NULL
-	                   : strncmp(url, "http://", 7) == 0  ? url + 7
-	                   : strncmp(url, "https://", 8) == 0 ? url + 8
-	                                                      : NULL;
-	bool ok = host && strlen(url) <= 2000 && *host && !strchr("/?#", *host);
-	for (const char *p = url; ok && *p; p++)
-		if ((unsigned char)*p <= ' ' || *p == 0x7f)
-			ok = false;
-	if (!ok)
-		return api_error(
-		    rs, 422, "validation_failed", field,
-		    "%s must be an http:// or https:// URL (2,000 characters at most, no "
-		    "spaces)",
-		    field);
-	return 0;
-}
-
 static void set_str(char **dst, const json_t *body, const char *key)
 {
 	json_t *v = json_object_get(body, key);
@@ -150,7 +130,7 @@ static int read_channel(const json_t *body, struct channel *c, bool create, char
 		                 bot ? "a wecom_bot channel needs url: the robot's webhook address "
 		                       "(https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=...)"
 		                     : "a webhook channel needs url: where to post");
-	if (c->url && (status = check_url(rs, "url", c->url)))
+	if (c->url && (status = api_check_url(rs, "url", c->url)))
 		return status;
 	if (!hook && c->secret)
 		return api_error(rs, 422, "validation_failed", "secret",
@@ -254,48 +234,28 @@ static int channel_update_fn(struct store_db *db, struct api_write *w)
 
 int api_channels_patch(const struct req *rq, struct resp *rs)
 {
-	int status = 0;
-	int64_t id = api_path_id(rq, 0, rs, &status);
-	return id ? api_write(rq, rs, "message_channel.update", "message_channel",
-	                      channel_update_fn, &id)
-	          : status;
-}
-
-static int channel_delete_fn(struct store_db *db, struct api_write *w)
-{
-	int64_t id = *(int64_t *)w->arg;
-	int st = store_channel_delete(db, id);
-	if (st == ST_NOT_FOUND)
-		return api_error(w->rs, 404, "not_found", NULL, "no such message channel");
-	if (st != ST_OK)
-		return -st;
-	w->target_id = id;
-	return 204;
+	return api_write_id(rq, rs, "message_channel.update", "message_channel", channel_update_fn);
 }
 
 int api_channels_delete(const struct req *rq, struct resp *rs)
 {
-	int status = 0;
-	int64_t id = api_path_id(rq, 0, rs, &status);
-	return id ? api_write(rq, rs, "message_channel.delete", "message_channel",
-	                      channel_delete_fn, &id)
-	          : status;
+	return api_delete_by_id(rq, rs, "message_channel.delete", "message_channel",
+	                        store_channel_delete, "message channel", NULL);
+}
+
+static int get_channels(struct store_db *db, int64_t id, json_t **out)
+{
+	struct channel x = {0};
+	int st = store_channel_get(db, id, &x);
+	if (st == ST_OK)
+		*out = channel_json(&x);
+	channel_clear(&x);
+	return st;
 }
 
 int api_channels_get(const struct req *rq, struct resp *rs)
 {
-	int status = 0;
-	int64_t id = api_path_id(rq, 0, rs, &status);
-	if (!id)
-		return status;
-	struct channel c = {0};
-	int st = store_channel_get(store_reader(), id, &c);
-	if (st == ST_OK)
-		rs->body = channel_json(&c);
-	channel_clear(&c);
-	if (st == ST_NOT_FOUND)
-		return api_error(rs, 404, "not_found", NULL, "no such message channel");
-	return st == ST_OK ? 200 : api_store_error(rs, st);
+	return api_get_by_id(rq, rs, get_channels, "message channel");
 }
 
 static void add_channel(void *arg, const struct channel *c)
@@ -303,24 +263,14 @@ static void add_channel(void *arg, const struct channel *c)
 	json_array_append_new(arg, channel_json(c));
 }
 
+static int fetch_channels(struct store_db *db, int64_t after, int limit, json_t *data)
+{
+	return store_channel_list(db, after, limit, add_channel, data);
+}
+
 int api_channels_list(const struct req *rq, struct resp *rs)
 {
-	struct page pg;
-	int status = api_page_parse(rq, rs, &pg);
-	if (status)
-		return status;
-	struct store_db *db = store_reader();
-	json_t *data = json_array();
-	store_read_begin(db);
-	int st = store_channel_list(db, pg.after, pg.limit + 1, add_channel, data);
-	int64_t total = pg.count ? store_channel_total(db) : -1;
-	store_read_end(db);
-	if (st != ST_OK) {
-		json_decref(data);
-		return api_store_error(rs, st);
-	}
-	rs->body = api_page_result(data, api_page_trim(data, pg.limit, "id"), total);
-	return 200;
+	return api_list_page(rq, rs, fetch_channels, store_channel_total);
 }
 
 /* Deliveries ------------------------------------------------------------------------------ */
@@ -423,11 +373,8 @@ int api_deliveries_retry(const struct req *rq, struct resp *rs)
 	int64_t id = api_path_id(rq, 0, rs, &status);
 	if (!id)
 		return status;
-	if (rq->body) {
-		static const struct jfield none[] = {{NULL, 0, 0, 0}};
-		if ((status = api_check_object(rq->body, none, "", rs)))
-			return status;
-	}
+	if ((status = api_check_empty_body(rq, rs)))
+		return status;
 	status = api_write(rq, rs, "delivery.retry", "delivery", retry_fn, &id);
 	if (status == 200)
 		notify_kick();
@@ -563,7 +510,7 @@ static int read_webhook(const json_t *body, struct webhook *w, bool create, char
 	json_t *events = json_object_get(body, "events");
 	if (create && !url)
 		return api_error(rs, 422, "validation_failed", "url", "url is required");
-	if (url && (status = check_url(rs, "url", url)))
+	if (url && (status = api_check_url(rs, "url", url)))
 		return status;
 	if (create && !events)
 		return api_error(rs, 422, "validation_failed", "events",
@@ -672,44 +619,28 @@ static int webhook_update_fn(struct store_db *db, struct api_write *w)
 
 int api_webhooks_patch(const struct req *rq, struct resp *rs)
 {
-	int status = 0;
-	int64_t id = api_path_id(rq, 0, rs, &status);
-	return id ? api_write(rq, rs, "webhook.update", "webhook", webhook_update_fn, &id) : status;
-}
-
-static int webhook_delete_fn(struct store_db *db, struct api_write *w)
-{
-	int64_t id = *(int64_t *)w->arg;
-	int st = store_webhook_delete(db, id);
-	if (st == ST_NOT_FOUND)
-		return api_error(w->rs, 404, "not_found", NULL, "no such webhook");
-	if (st != ST_OK)
-		return -st;
-	w->target_id = id;
-	return 204;
+	return api_write_id(rq, rs, "webhook.update", "webhook", webhook_update_fn);
 }
 
 int api_webhooks_delete(const struct req *rq, struct resp *rs)
 {
-	int status = 0;
-	int64_t id = api_path_id(rq, 0, rs, &status);
-	return id ? api_write(rq, rs, "webhook.delete", "webhook", webhook_delete_fn, &id) : status;
+	return api_delete_by_id(rq, rs, "webhook.delete", "webhook", store_webhook_delete,
+	                        "webhook", NULL);
+}
+
+static int get_webhooks(struct store_db *db, int64_t id, json_t **out)
+{
+	struct webhook x = {0};
+	int st = store_webhook_get(db, id, &x);
+	if (st == ST_OK)
+		*out = webhook_json(&x);
+	webhook_clear(&x);
+	return st;
 }
 
 int api_webhooks_get(const struct req *rq, struct resp *rs)
 {
-	int status = 0;
-	int64_t id = api_path_id(rq, 0, rs, &status);
-	if (!id)
-		return status;
-	struct webhook h = {0};
-	int st = store_webhook_get(store_reader(), id, &h);
-	if (st == ST_OK)
-		rs->body = webhook_json(&h);
-	webhook_clear(&h);
-	if (st == ST_NOT_FOUND)
-		return api_error(rs, 404, "not_found", NULL, "no such webhook");
-	return st == ST_OK ? 200 : api_store_error(rs, st);
+	return api_get_by_id(rq, rs, get_webhooks, "webhook");
 }
 
 static void add_webhook(void *arg, const struct webhook *w)
@@ -717,24 +648,14 @@ static void add_webhook(void *arg, const struct webhook *w)
 	json_array_append_new(arg, webhook_json(w));
 }
 
+static int fetch_webhooks(struct store_db *db, int64_t after, int limit, json_t *data)
+{
+	return store_webhook_list(db, after, limit, add_webhook, data);
+}
+
 int api_webhooks_list(const struct req *rq, struct resp *rs)
 {
-	struct page pg;
-	int status = api_page_parse(rq, rs, &pg);
-	if (status)
-		return status;
-	struct store_db *db = store_reader();
-	json_t *data = json_array();
-	store_read_begin(db);
-	int st = store_webhook_list(db, pg.after, pg.limit + 1, add_webhook, data);
-	int64_t total = pg.count ? store_webhook_total(db) : -1;
-	store_read_end(db);
-	if (st != ST_OK) {
-		json_decref(data);
-		return api_store_error(rs, st);
-	}
-	rs->body = api_page_result(data, api_page_trim(data, pg.limit, "id"), total);
-	return 200;
+	return api_list_page(rq, rs, fetch_webhooks, store_webhook_total);
 }
 
 int api_webhooks_deliveries(const struct req *rq, struct resp *rs)

@@ -217,29 +217,22 @@ static int reward_delete_fn(struct store_db *db, struct api_write *w)
 
 int api_rewards_delete(const struct req *rq, struct resp *rs)
 {
-	int status = 0;
-	int64_t id = api_path_id(rq, 0, rs, &status);
-	return id ? api_write(rq, rs, "reward.delete", "reward", reward_delete_fn, &id) : status;
+	return api_write_id(rq, rs, "reward.delete", "reward", reward_delete_fn);
+}
+
+static int get_rewards(struct store_db *db, int64_t id, json_t **out)
+{
+	struct reward x = {0};
+	int st = store_reward_get(db, id, &x);
+	if (st == ST_OK)
+		*out = reward_json(&x);
+	reward_clear(&x);
+	return st;
 }
 
 int api_rewards_get(const struct req *rq, struct resp *rs)
 {
-	int status = 0;
-	int64_t id = api_path_id(rq, 0, rs, &status);
-	if (!id)
-		return status;
-	struct reward r = {0};
-	int st = store_reward_get(store_reader(), id, &r);
-	if (st == ST_OK) {
-		rs->body = reward_json(&r);
-		status = 200;
-	} else {
-		status = st == ST_NOT_FOUND
-		             ? api_error(rs, 404, "not_found", NULL, "no such reward")
-		             : api_store_error(rs, st);
-	}
-	reward_clear(&r);
-	return status;
+	return api_get_by_id(rq, rs, get_rewards, "reward");
 }
 
 static void add_reward(void *arg, const struct reward *r)

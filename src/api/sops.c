@@ -185,39 +185,24 @@ int api_sops_patch(const struct req *rq, struct resp *rs)
 	return status;
 }
 
-static int delete_fn(struct store_db *db, struct api_write *w)
-{
-	int64_t id = *(int64_t *)w->arg;
-	int st = store_sop_delete(db, id);
-	if (st == ST_NOT_FOUND)
-		return api_error(w->rs, 404, "not_found", NULL, "no such SOP");
-	if (st != ST_OK)
-		return -st;
-	w->target_id = id;
-	return 204;
-}
-
 int api_sops_delete(const struct req *rq, struct resp *rs)
 {
-	int status = 0;
-	int64_t id = api_path_id(rq, 0, rs, &status);
-	return id ? api_write(rq, rs, "sop.delete", "sop", delete_fn, &id) : status;
+	return api_delete_by_id(rq, rs, "sop.delete", "sop", store_sop_delete, "SOP", NULL);
+}
+
+static int get_sops(struct store_db *db, int64_t id, json_t **out)
+{
+	struct sop x = {0};
+	int st = store_sop_get(db, id, &x);
+	if (st == ST_OK)
+		*out = sop_json(&x);
+	sop_clear(&x);
+	return st;
 }
 
 int api_sops_get(const struct req *rq, struct resp *rs)
 {
-	int status = 0;
-	int64_t id = api_path_id(rq, 0, rs, &status);
-	if (!id)
-		return status;
-	struct sop s = {0};
-	int st = store_sop_get(store_reader(), id, &s);
-	if (st == ST_OK)
-		rs->body = sop_json(&s);
-	sop_clear(&s);
-	if (st == ST_NOT_FOUND)
-		return api_error(rs, 404, "not_found", NULL, "no such SOP");
-	return st == ST_OK ? 200 : api_store_error(rs, st);
+	return api_get_by_id(rq, rs, get_sops, "SOP");
 }
 
 static void add_sop(void *arg, const struct sop *s)
@@ -225,24 +210,14 @@ static void add_sop(void *arg, const struct sop *s)
 	json_array_append_new(arg, sop_json(s));
 }
 
+static int fetch_sops(struct store_db *db, int64_t after, int limit, json_t *data)
+{
+	return store_sop_list(db, after, limit, false, add_sop, data);
+}
+
 int api_sops_list(const struct req *rq, struct resp *rs)
 {
-	struct page pg;
-	int status = api_page_parse(rq, rs, &pg);
-	if (status)
-		return status;
-	struct store_db *db = store_reader();
-	json_t *data = json_array();
-	store_read_begin(db);
-	int st = store_sop_list(db, pg.after, pg.limit + 1, false, add_sop, data);
-	int64_t total = pg.count ? store_sop_total(db) : -1;
-	store_read_end(db);
-	if (st != ST_OK) {
-		json_decref(data);
-		return api_store_error(rs, st);
-	}
-	rs->body = api_page_result(data, api_page_trim(data, pg.limit, "id"), total);
-	return 200;
+	return api_list_page(rq, rs, fetch_sops, store_sop_total);
 }
 
 /* Runs --------------------------------------------------------------------------------- */
@@ -324,7 +299,8 @@ static int run_now_fn(struct store_db *db, struct api_write *w)
 	snprintf(occ, sizeof occ, "manual:%lld:%02x%02x%02x%02x", (long long)now, rnd[0], rnd[1],
 	         rnd[2], rnd[3]);
 	json_t *trig = json_loads(s.trigger, 0, NULL);
-	bool schedule = strcmp(json_string_value(json_object_get(trig, "type")), "schedule") == 0;
+	const char *type = json_string_value(json_object_get(trig, "type"));
+	bool schedule = type && strcmp(type, "schedule") == 0;
 	json_decref(trig);
 	if (x->customers) {
 		size_t i;
@@ -400,22 +376,9 @@ int api_sops_run_now(const struct req *rq, struct resp *rs)
 		return status;
 	if (rq->body && (status = api_check_object(rq->body, spec, "", rs)))
 		return status;
-	x.customers = rq->body ? json_object_get(rq->body, "customer_ids") : NULL;
-	if (x.customers &&
-	    (json_array_size(x.customers) < 1 || json_array_size(x.customers) > 1000))
-		return api_error(rs, 422, "validation_failed", "customer_ids",
-		                 "customer_ids must list 1 to 1000 customer ids");
-	size_t i;
-	json_t *v;
-	json_array_foreach(x.customers, i, v)
-	{
-		if (!json_is_integer(v) || json_integer_value(v) < 1) {
-			char field[40];
-			snprintf(field, sizeof field, "customer_ids[%zu]", i);
-			return api_error(rs, 422, "validation_failed", field,
-			                 "%s must be a customer id", field);
-		}
-	}
+	if ((status = api_check_ids(rq->body, "customer_ids", false, rs)))
+		return status;
+	x.customers = json_object_get(rq->body, "customer_ids");
 	status = api_write(rq, rs, "sop.run_now", "sop", run_now_fn, &x);
 	if (status == 202)
 		sched_sops_kick();
@@ -429,11 +392,8 @@ int api_sops_dry_run(const struct req *rq, struct resp *rs)
 	int64_t id = api_path_id(rq, 0, rs, &status);
 	if (!id)
 		return status;
-	if (rq->body) {
-		static const struct jfield none[] = {{NULL, 0, 0, 0}};
-		if ((status = api_check_object(rq->body, none, "", rs)))
-			return status;
-	}
+	if ((status = api_check_empty_body(rq, rs)))
+		return status;
 	struct store_db *db = store_scan_acquire();
 	if (!db)
 		return api_store_error(rs, ST_UNAVAILABLE);
@@ -485,8 +445,9 @@ int api_sops_dry_run(const struct req *rq, struct resp *rs)
 	for (size_t i = 0; st == ST_OK && i < json_array_size(acts); i++) {
 		const json_t *a = json_array_get(acts, i);
 		const char *type = json_string_value(json_object_get(a, "type"));
-		const char *tmpl = json_string_value(
-		    json_object_get(a, strcmp(type, "task") == 0 ? "text" : "template"));
+		const char *tmpl = type ? json_string_value(json_object_get(
+		                              a, strcmp(type, "task") == 0 ? "text" : "template"))
+		                        : NULL;
 		if (!tmpl)
 			continue;
 		char *text = core_sop_render(db, s.name, tmpl, nids ? ids[0] : 0, 0, now);

@@ -235,28 +235,22 @@ static int delete_fn(struct store_db *db, struct api_write *w)
 
 int api_tags_delete(const struct req *rq, struct resp *rs)
 {
-	int status = 0;
-	int64_t id = api_path_id(rq, 0, rs, &status);
-	return id ? api_write(rq, rs, "tag.delete", "tag", delete_fn, &id) : status;
+	return api_write_id(rq, rs, "tag.delete", "tag", delete_fn);
+}
+
+static int get_tags(struct store_db *db, int64_t id, json_t **out)
+{
+	struct tag x = {0};
+	int st = store_tag_get(db, id, &x);
+	if (st == ST_OK)
+		*out = api_tag_json(&x);
+	tag_clear(&x);
+	return st;
 }
 
 int api_tags_get(const struct req *rq, struct resp *rs)
 {
-	int status = 0;
-	int64_t id = api_path_id(rq, 0, rs, &status);
-	if (!id)
-		return status;
-	struct tag t = {0};
-	int st = store_tag_get(store_reader(), id, &t);
-	if (st == ST_OK) {
-		rs->body = api_tag_json(&t);
-		status = 200;
-	} else {
-		status = st == ST_NOT_FOUND ? api_error(rs, 404, "not_found", NULL, "no such tag")
-		                            : api_store_error(rs, st);
-	}
-	tag_clear(&t);
-	return status;
+	return api_get_by_id(rq, rs, get_tags, "tag");
 }
 
 static void add_tag(void *arg, const struct tag *t)
@@ -323,10 +317,7 @@ int api_tags_evaluate(const struct req *rq, struct resp *rs)
 	int64_t id = api_path_id(rq, 0, rs, &status);
 	if (!id)
 		return status;
-	if (rq->body) {
-		static const struct jfield none[] = {{NULL, 0, 0, 0}};
-		if ((status = api_check_object(rq->body, none, "", rs)))
-			return status;
-	}
+	if ((status = api_check_empty_body(rq, rs)))
+		return status;
 	return api_write(rq, rs, "tag.evaluate", "tag", evaluate_fn, &id);
 }

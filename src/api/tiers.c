@@ -170,42 +170,24 @@ int api_tiers_patch(const struct req *rq, struct resp *rs)
 	return status ? status : api_write(rq, rs, "tier.update", "tier", update_fn, &id);
 }
 
-static int delete_fn(struct store_db *db, struct api_write *w)
-{
-	int64_t id = *(int64_t *)w->arg;
-	int st = store_tier_delete(db, id);
-	if (st == ST_NOT_FOUND)
-		return api_error(w->rs, 404, "not_found", NULL, "no such tier");
-	if (st != ST_OK)
-		return -st;
-	w->target_id = id;
-	return 204;
-}
-
 int api_tiers_delete(const struct req *rq, struct resp *rs)
 {
-	int status = 0;
-	int64_t id = api_path_id(rq, 0, rs, &status);
-	return id ? api_write(rq, rs, "tier.delete", "tier", delete_fn, &id) : status;
+	return api_delete_by_id(rq, rs, "tier.delete", "tier", store_tier_delete, "tier", NULL);
+}
+
+static int get_tiers(struct store_db *db, int64_t id, json_t **out)
+{
+	struct tier x = {0};
+	int st = store_tier_get(db, id, &x);
+	if (st == ST_OK)
+		*out = tier_json(&x);
+	tier_clear(&x);
+	return st;
 }
 
 int api_tiers_get(const struct req *rq, struct resp *rs)
 {
-	int status = 0;
-	int64_t id = api_path_id(rq, 0, rs, &status);
-	if (!id)
-		return status;
-	struct tier t = {0};
-	int st = store_tier_get(store_reader(), id, &t);
-	if (st == ST_OK) {
-		rs->body = tier_json(&t);
-		status = 200;
-	} else {
-		status = st == ST_NOT_FOUND ? api_error(rs, 404, "not_found", NULL, "no such tier")
-		                            : api_store_error(rs, st);
-	}
-	tier_clear(&t);
-	return status;
+	return api_get_by_id(rq, rs, get_tiers, "tier");
 }
 
 int api_tiers_list(const struct req *rq, struct resp *rs)
@@ -299,12 +281,9 @@ static int job_record_fn(struct store_db *db, struct api_write *w)
 
 int api_jobs_daily(const struct req *rq, struct resp *rs)
 {
-	if (rq->body) {
-		static const struct jfield none[] = {{NULL, 0, 0, 0}};
-		int status = api_check_object(rq->body, none, "", rs);
-		if (status)
-			return status;
-	}
+	int status = api_check_empty_body(rq, rs);
+	if (status)
+		return status;
 	struct job_ctx x;
 	if (sched_daily_pass(time_now(), &x.r) < 0)
 		return api_error(rs, 503, "unavailable", NULL,

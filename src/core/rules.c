@@ -785,6 +785,7 @@ static int leaf(struct ctx *x, const json_t *n, const char *path)
 		json_decref(vl);
 		break;
 	case F_TAG:
+		x->out->reads_tags = true;
 		/* the first 62 tags are bits of c.tag_mask; later ones are looked up */
 		if (negated(op))
 			sql(x, "NOT ");

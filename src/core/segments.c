@@ -49,7 +49,6 @@ struct autotag {
 	int64_t id;
 	char *name;
 	struct rule_sql r;
-	bool reads_tags; /* its rule has a tag condition: it may follow another auto tag */
 };
 
 struct tagset {
@@ -73,8 +72,7 @@ static void add_autotag(void *arg, int64_t id, const char *name, const char *rul
 	}
 	json_decref(j);
 	s->t = xrealloc(s->t, (s->n + 1) * sizeof *s->t);
-	s->t[s->n++] = (struct autotag){
-	    .id = id, .name = xstrdup(name), .r = r, .reads_tags = strstr(rule, "\"tag\"") != NULL};
+	s->t[s->n++] = (struct autotag){.id = id, .name = xstrdup(name), .r = r};
 }
 
 static void tagset_clear(struct tagset *s)
@@ -101,7 +99,7 @@ static int after_write(struct store_db *db)
 	for (int round = 0; round < AUTOTAG_ROUNDS && again && st == ST_OK; round++) {
 		again = false;
 		for (size_t t = 0; t < s.n && st == ST_OK; t++) {
-			if (round > 0 && !s.t[t].reads_tags)
+			if (round > 0 && !s.t[t].r.reads_tags)
 				continue;
 			for (size_t i = 0; i < ndirty && st == ST_OK; i++) {
 				if (i && dirty[i] == dirty[i - 1])

@@ -445,6 +445,10 @@ static int act(struct fire *f, const json_t *a, json_t *item, struct core_err *e
 {
 	const char *type = json_string_value(json_object_get(a, "type"));
 	const struct customer *c = f->c;
+	if (!type) { /* stored actions were checked when saved; a damaged one is skipped */
+		json_object_set_new(item, "error", json_string("the action has no type"));
+		return 1;
+	}
 	bool needs_customer = strcmp(type, "message") != 0 && strcmp(type, "task") != 0;
 	if (needs_customer && !c) {
 		json_object_set_new(item, "error", json_string("no customer in this run"));
@@ -602,8 +606,9 @@ int core_sop_fire(struct store_db *db, const struct sop *s, const json_t *action
 	core_event_cause(s->id, r->depth);
 	for (size_t i = 0; i < json_array_size(actions) && rc == 0; i++) {
 		const json_t *a = json_array_get(actions, i);
-		json_t *item =
-		    json_pack("{s:s}", "type", json_string_value(json_object_get(a, "type")));
+		json_t *item = json_pack("{s:O}", "type",
+		                         json_object_get(a, "type") ? json_object_get(a, "type")
+		                                                    : json_null());
 		/* each action alone: one that fails takes back only its own changes */
 		if (store_savepoint(db, "sop_action") < 0) {
 			json_decref(item);

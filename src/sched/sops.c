@@ -266,8 +266,11 @@ static void collect(void *arg, const struct sop *s)
 		l->cap = l->cap ? l->cap * 2 : 16;
 		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
 	}
-	l->v[l->n++] = (struct plan_item){s->id, s->next_at, s->cursor,
-	                                  strstr(s->trigger, "\"type\":\"event\"") != NULL};
+	json_t *trig = json_loads(s->trigger, 0, NULL);
+	const char *type = json_string_value(json_object_get(trig, "type"));
+	l->v[l->n++] =
+	    (struct plan_item){s->id, s->next_at, s->cursor, type && strcmp(type, "event") == 0};
+	json_decref(trig);
 }
 
 static void plan_all(int64_t now)

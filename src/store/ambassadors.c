@@ -31,8 +31,9 @@ void ambassador_clear(struct ambassador *a)
 	" (SELECT coalesce(sum(amount_cents), 0) FROM commissions k WHERE k.ambassador_id = a.id"  \
 	" AND k.status = 'settled')"
 
-static void read_amb(sqlite3_stmt *st, struct ambassador *a)
+static void read_amb(sqlite3_stmt *st, void *out)
 {
+	struct ambassador *a = out;
 	a->id = sqlite3_column_int64(st, 0);
 	a->customer_id = sqlite3_column_int64(st, 1);
 	a->level = sqlite3_column_int64(st, 2);
@@ -81,11 +82,7 @@ int store_ambassador_update(struct store_db *db, const struct ambassador *a)
 
 static int get_amb(struct store_db *db, sqlite3_stmt *st, struct ambassador *out)
 {
-	int rc = db_step(db, st);
-	if (rc == SQLITE_ROW)
-		read_amb(st, out);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? ST_OK : rc == SQLITE_DONE ? ST_NOT_FOUND : -rc;
+	return db_one(db, st, read_amb, out);
 }
 
 int store_ambassador_get(struct store_db *db, int64_t id, struct ambassador *out)
@@ -177,8 +174,9 @@ void commission_clear(struct commission *c)
 	"id, ambassador_id, order_id, kind, amount_cents, order_cents, status, settle_at,"         \
 	" created_at, updated_at"
 
-static void read_com(sqlite3_stmt *st, struct commission *c)
+static void read_com(sqlite3_stmt *st, void *out)
 {
+	struct commission *c = out;
 	c->id = sqlite3_column_int64(st, 0);
 	c->ambassador_id = sqlite3_column_int64(st, 1);
 	c->order_id = sqlite3_column_int64(st, 2);
@@ -222,11 +220,7 @@ int store_commission_of_order(struct store_db *db, int64_t order_id, const char 
 		return ST_ERR;
 	db_bind_i64(st, ":o", order_id);
 	db_bind_text(st, ":k", kind);
-	int rc = db_step(db, st);
-	if (rc == SQLITE_ROW)
-		read_com(st, out);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? ST_OK : rc == SQLITE_DONE ? ST_NOT_FOUND : -rc;
+	return db_one(db, st, read_com, out);
 }
 
 int store_commission_set_status(struct store_db *db, int64_t id, const char *status, int64_t now)

@@ -244,6 +244,25 @@ int db_change_one(struct store_db *db, sqlite3_stmt *st)
 	return sqlite3_changes(db->h) ? ST_OK : ST_NOT_FOUND;
 }
 
+int db_change_id(struct store_db *db, const char *sql, int64_t id)
+{
+	sqlite3_stmt *st = db_stmt(db, sql);
+	if (!st)
+		return ST_ERR;
+	db_bind_i64(st, ":id", id);
+	return db_change_one(db, st);
+}
+
+int db_one(struct store_db *db, sqlite3_stmt *st, void (*read)(sqlite3_stmt *st, void *out),
+           void *out)
+{
+	int rc = db_step(db, st);
+	if (rc == SQLITE_ROW)
+		read(st, out);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? ST_OK : rc == SQLITE_DONE ? ST_NOT_FOUND : -rc;
+}
+
 int64_t db_scalar(struct store_db *db, sqlite3_stmt *st)
 {
 	if (!st)

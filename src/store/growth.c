@@ -31,8 +31,9 @@ void acq_channel_clear(struct acq_channel *c)
 	" (SELECT count(*) FROM channel_scans s WHERE s.channel_id = ch.id),"                      \
 	" (SELECT count(DISTINCT ip_hash) FROM channel_scans s WHERE s.channel_id = ch.id)"
 
-static void read_acq(sqlite3_stmt *st, struct acq_channel *c)
+static void read_acq(sqlite3_stmt *st, void *out)
 {
+	struct acq_channel *c = out;
 	c->id = sqlite3_column_int64(st, 0);
 	c->name = db_col_dup(st, 1);
 	c->kind = db_col_dup(st, 2);
@@ -95,11 +96,7 @@ static int get_acq(struct store_db *db, const char *sql, const char *key, int64_
 		db_bind_text(st, key, code);
 	else
 		db_bind_i64(st, key, id);
-	int rc = db_step(db, st);
-	if (rc == SQLITE_ROW)
-		read_acq(st, out);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? ST_OK : rc == SQLITE_DONE ? ST_NOT_FOUND : -rc;
+	return db_one(db, st, read_acq, out);
 }
 
 int store_acq_channel_get(struct store_db *db, int64_t id, struct acq_channel *out)
@@ -129,11 +126,7 @@ int store_acq_channel_delete(struct store_db *db, int64_t id)
 		return ST_ERR;
 	if (n > 0)
 		return ST_CONFLICT;
-	sqlite3_stmt *st = db_stmt(db, "DELETE FROM channels WHERE id = :id");
-	if (!st)
-		return ST_ERR;
-	db_bind_i64(st, ":id", id);
-	return db_change_one(db, st);
+	return db_change_id(db, "DELETE FROM channels WHERE id = :id", id);
 }
 
 int store_acq_channel_list(struct store_db *db, int64_t after, int limit, store_acq_channel_cb cb,
@@ -192,8 +185,9 @@ void group_clear(struct group *g)
 	"g.id, g.name, g.kind, coalesce(g.owner_user_id, 0), g.created_at, g.updated_at,"          \
 	" (SELECT count(*) FROM group_members m WHERE m.group_id = g.id)"
 
-static void read_group(sqlite3_stmt *st, struct group *g)
+static void read_group(sqlite3_stmt *st, void *out)
 {
+	struct group *g = out;
 	g->id = sqlite3_column_int64(st, 0);
 	g->name = db_col_dup(st, 1);
 	g->kind = db_col_dup(st, 2);
@@ -241,20 +235,12 @@ int store_group_get(struct store_db *db, int64_t id, struct group *out)
 	if (!st)
 		return ST_ERR;
 	db_bind_i64(st, ":id", id);
-	int rc = db_step(db, st);
-	if (rc == SQLITE_ROW)
-		read_group(st, out);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? ST_OK : rc == SQLITE_DONE ? ST_NOT_FOUND : -rc;
+	return db_one(db, st, read_group, out);
 }
 
 int store_group_delete(struct store_db *db, int64_t id)
 {
-	sqlite3_stmt *st = db_stmt(db, "DELETE FROM groups WHERE id = :id");
-	if (!st)
-		return ST_ERR;
-	db_bind_i64(st, ":id", id);
-	return db_change_one(db, st);
+	return db_change_id(db, "DELETE FROM groups WHERE id = :id", id);
 }
 
 int store_group_list(struct store_db *db, int64_t after, int limit, store_group_cb cb, void *arg)

@@ -41,6 +41,12 @@ int db_insert(struct store_db *db, sqlite3_stmt *st, int64_t *id);
 /* Run an UPDATE or DELETE meant for one row: ST_OK, ST_NOT_FOUND when no row
  * changed, or the failure. */
 int db_change_one(struct store_db *db, sqlite3_stmt *st);
+/* Run a one-row UPDATE or DELETE whose only parameter is :id (db_change_one). */
+int db_change_id(struct store_db *db, const char *sql, int64_t id);
+/* Step a query for one row and reset it: read(st, out) fills out from the row;
+ * ST_OK, ST_NOT_FOUND when there is none, or the failure. */
+int db_one(struct store_db *db, sqlite3_stmt *st, void (*read)(sqlite3_stmt *st, void *out),
+           void *out);
 /* Step a one-row, one-column query and reset it: the integer, or -1 (logged). */
 int64_t db_scalar(struct store_db *db, sqlite3_stmt *st);
 /* The columns of a customer row (alias c) and their reader. */

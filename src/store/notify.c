@@ -28,8 +28,9 @@ void channel_clear(struct channel *c)
 	"id, name, kind, url, secret, corp_id, corp_secret, sender, enabled, created_at, "         \
 	"updated_at"
 
-static void read_channel(sqlite3_stmt *st, struct channel *c)
+static void read_channel(sqlite3_stmt *st, void *out)
 {
+	struct channel *c = out;
 	c->id = sqlite3_column_int64(st, 0);
 	c->name = db_col_dup(st, 1);
 	c->kind = db_col_dup(st, 2);
@@ -92,21 +93,12 @@ int store_channel_get(struct store_db *db, int64_t id, struct channel *out)
 	if (!st)
 		return ST_ERR;
 	db_bind_i64(st, ":id", id);
-	int rc = db_step(db, st);
-	if (rc == SQLITE_ROW)
-		read_channel(st, out);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? ST_OK : rc == SQLITE_DONE ? ST_NOT_FOUND : -rc;
+	return db_one(db, st, read_channel, out);
 }
 
 int store_channel_delete(struct store_db *db, int64_t id)
 {
-	static const char sql[] = "DELETE FROM message_channels WHERE id = :id";
-	sqlite3_stmt *st = db_stmt(db, sql);
-	if (!st)
-		return ST_ERR;
-	db_bind_i64(st, ":id", id);
-	return db_change_one(db, st);
+	return db_change_id(db, "DELETE FROM message_channels WHERE id = :id", id);
 }
 
 int store_channel_list(struct store_db *db, int64_t after, int limit, store_channel_cb cb,
@@ -150,8 +142,9 @@ void webhook_clear(struct webhook *w)
 
 #define WEBHOOK_COLS "id, url, events, secret, enabled, created_at, updated_at"
 
-static void read_webhook(sqlite3_stmt *st, struct webhook *w)
+static void read_webhook(sqlite3_stmt *st, void *out)
 {
+	struct webhook *w = out;
 	w->id = sqlite3_column_int64(st, 0);
 	w->url = db_col_dup(st, 1);
 	w->events = db_col_dup(st, 2);
@@ -224,21 +217,12 @@ int store_webhook_get(struct store_db *db, int64_t id, struct webhook *out)
 	if (!st)
 		return ST_ERR;
 	db_bind_i64(st, ":id", id);
-	int rc = db_step(db, st);
-	if (rc == SQLITE_ROW)
-		read_webhook(st, out);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? ST_OK : rc == SQLITE_DONE ? ST_NOT_FOUND : -rc;
+	return db_one(db, st, read_webhook, out);
 }
 
 int store_webhook_delete(struct store_db *db, int64_t id)
 {
-	static const char sql[] = "DELETE FROM webhooks WHERE id = :id";
-	sqlite3_stmt *st = db_stmt(db, sql);
-	if (!st)
-		return ST_ERR;
-	db_bind_i64(st, ":id", id);
-	return db_change_one(db, st);
+	return db_change_id(db, "DELETE FROM webhooks WHERE id = :id", id);
 }
 
 int store_webhook_list(struct store_db *db, int64_t after, int limit, store_webhook_cb cb,
@@ -288,8 +272,9 @@ void delivery_clear(struct delivery *d)
 	" next_attempt_at, coalesce(last_http_status, 0), created_at, updated_at,"                 \
 	" coalesce(delivered_at, 0), coalesce(retried_at, 0)"
 
-static void read_delivery(sqlite3_stmt *st, struct delivery *d)
+static void read_delivery(sqlite3_stmt *st, void *out)
 {
+	struct delivery *d = out;
 	d->id = sqlite3_column_int64(st, 0);
 	d->channel_id = sqlite3_column_int64(st, 1);
 	d->webhook_id = sqlite3_column_int64(st, 2);
@@ -338,11 +323,7 @@ int store_delivery_get(struct store_db *db, int64_t id, struct delivery *out)
 	if (!st)
 		return ST_ERR;
 	db_bind_i64(st, ":id", id);
-	int rc = db_step(db, st);
-	if (rc == SQLITE_ROW)
-		read_delivery(st, out);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? ST_OK : rc == SQLITE_DONE ? ST_NOT_FOUND : -rc;
+	return db_one(db, st, read_delivery, out);
 }
 
 /* Rows of a list or claim statement to the callback; ST_OK or the failure. */

@@ -400,8 +400,9 @@ void audience_clear(struct audience *a)
 	"id, name, rule, customer_count, coalesce(evaluated_at, 0), coalesce(created_by, 0),"      \
 	" created_at, updated_at"
 
-static void read_audience(sqlite3_stmt *st, struct audience *a)
+static void read_audience(sqlite3_stmt *st, void *out)
 {
+	struct audience *a = out;
 	a->id = sqlite3_column_int64(st, 0);
 	a->name = db_col_dup(st, 1);
 	a->rule = db_col_dup(st, 2);
@@ -419,11 +420,7 @@ int store_audience_get(struct store_db *db, int64_t id, struct audience *out)
 	if (!st)
 		return ST_ERR;
 	db_bind_i64(st, ":id", id);
-	int rc = db_step(db, st);
-	if (rc == SQLITE_ROW)
-		read_audience(st, out);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? ST_OK : rc == SQLITE_DONE ? ST_NOT_FOUND : -rc;
+	return db_one(db, st, read_audience, out);
 }
 
 int store_audience_insert(struct store_db *db, struct audience *a)
@@ -458,12 +455,7 @@ int store_audience_update(struct store_db *db, const struct audience *a)
 
 int store_audience_delete(struct store_db *db, int64_t id)
 {
-	static const char sql[] = "DELETE FROM audiences WHERE id = :id";
-	sqlite3_stmt *st = db_stmt(db, sql);
-	if (!st)
-		return ST_ERR;
-	db_bind_i64(st, ":id", id);
-	return db_change_one(db, st);
+	return db_change_id(db, "DELETE FROM audiences WHERE id = :id", id);
 }
 
 int store_audience_list(struct store_db *db, int64_t after_id, int limit, store_audience_cb cb,

@@ -27,8 +27,9 @@ void sop_clear(struct sop *s)
 	"id, name, enabled, trigger, audience, actions, coalesce(created_by, 0), created_at,"      \
 	" updated_at, coalesce(next_at, 0), cursor"
 
-static void read_sop(sqlite3_stmt *st, struct sop *s)
+static void read_sop(sqlite3_stmt *st, void *out)
 {
+	struct sop *s = out;
 	s->id = sqlite3_column_int64(st, 0);
 	s->name = db_col_dup(st, 1);
 	s->enabled = sqlite3_column_int(st, 2) != 0;
@@ -105,20 +106,12 @@ int store_sop_get(struct store_db *db, int64_t id, struct sop *out)
 	if (!st)
 		return ST_ERR;
 	db_bind_i64(st, ":id", id);
-	int rc = db_step(db, st);
-	if (rc == SQLITE_ROW)
-		read_sop(st, out);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? ST_OK : rc == SQLITE_DONE ? ST_NOT_FOUND : -rc;
+	return db_one(db, st, read_sop, out);
 }
 
 int store_sop_delete(struct store_db *db, int64_t id)
 {
-	sqlite3_stmt *st = db_stmt(db, "DELETE FROM sops WHERE id = :id");
-	if (!st)
-		return ST_ERR;
-	db_bind_i64(st, ":id", id);
-	return db_change_one(db, st);
+	return db_change_id(db, "DELETE FROM sops WHERE id = :id", id);
 }
 
 int store_sop_list(struct store_db *db, int64_t after, int limit, bool enabled_only,
@@ -166,8 +159,9 @@ void sop_run_clear(struct sop_run *r)
 	"id, sop_id, customer_id, occurrence, due_at, status, result, ref_type,"                   \
 	" coalesce(ref_id, 0), created_at, coalesce(fired_at, 0), depth"
 
-static void read_run(sqlite3_stmt *st, struct sop_run *r)
+static void read_run(sqlite3_stmt *st, void *out)
 {
+	struct sop_run *r = out;
 	r->id = sqlite3_column_int64(st, 0);
 	r->sop_id = sqlite3_column_int64(st, 1);
 	r->customer_id = sqlite3_column_int64(st, 2);
@@ -319,11 +313,7 @@ int store_sop_run_get(struct store_db *db, int64_t id, struct sop_run *out)
 	if (!st)
 		return ST_ERR;
 	db_bind_i64(st, ":id", id);
-	int rc = db_step(db, st);
-	if (rc == SQLITE_ROW)
-		read_run(st, out);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? ST_OK : rc == SQLITE_DONE ? ST_NOT_FOUND : -rc;
+	return db_one(db, st, read_run, out);
 }
 
 int store_sop_run_finish(struct store_db *db, int64_t id, const char *status, const char *result,
@@ -453,8 +443,9 @@ void task_clear(struct task *t)
 	" coalesce(assignee_user_id, 0), text, message, done, coalesce(done_at, 0),"               \
 	" coalesce(done_by, 0), created_at, updated_at"
 
-static void read_task(sqlite3_stmt *st, struct task *t)
+static void read_task(sqlite3_stmt *st, void *out)
 {
+	struct task *t = out;
 	t->id = sqlite3_column_int64(st, 0);
 	t->sop_id = sqlite3_column_int64(st, 1);
 	t->sop_run_id = sqlite3_column_int64(st, 2);
@@ -496,11 +487,7 @@ int store_task_get(struct store_db *db, int64_t id, struct task *out)
 	if (!st)
 		return ST_ERR;
 	db_bind_i64(st, ":id", id);
-	int rc = db_step(db, st);
-	if (rc == SQLITE_ROW)
-		read_task(st, out);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? ST_OK : rc == SQLITE_DONE ? ST_NOT_FOUND : -rc;
+	return db_one(db, st, read_task, out);
 }
 
 int store_task_update(struct store_db *db, const struct task *t)
