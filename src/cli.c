@@ -7,6 +7,7 @@
 #include "scrm/crypto.h"
 #include "scrm/log.h"
 #include "scrm/store.h"
+#include "scrm/store_analytics.h"
 #include "scrm/store_auth.h"
 #include "scrm/timeutil.h"
 #include "scrm/util.h"
@@ -38,6 +39,8 @@ int cli_migrate(const struct scrm_config *cfg)
 	if (cli_open_store(cfg, false) < 0)
 		return 1;
 	int n = store_apply_migrations(true);
+	if (n >= 0 && store_analytics_prepare() != ST_OK)
+		n = -1;
 	store_shutdown();
 	if (n < 0)
 		return 1;

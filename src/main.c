@@ -280,11 +280,14 @@ static int demo_data(const struct opts *o, const struct scrm_config *cfg)
 		printf(
 		    "demo data in %s: %lld customers, %lld orders (%.1f%% bound to customers),\n"
 		    "%lld tags on %lld customer-tag links, %lld timeline events, %lld channels,\n"
-		    "%lld operators created; %.1f s\n",
+		    "%lld groups with %lld members and %lld activity rows, %lld ambassadors with\n"
+		    "%lld referred orders, %lld operators created; %.1f s\n",
 		    cfg->db_path, (long long)s.customers, (long long)s.orders,
 		    s.orders ? 100.0 * (double)s.bound_orders / (double)s.orders : 0.0,
 		    (long long)s.tags, (long long)s.tag_links, (long long)s.events,
-		    (long long)s.channels, (long long)s.users_created, s.seconds);
+		    (long long)s.channels, (long long)s.groups, (long long)s.group_members,
+		    (long long)s.group_activity, (long long)s.ambassadors,
+		    (long long)s.referred_orders, (long long)s.users_created, s.seconds);
 		code = 0;
 	}
 out:

@@ -223,6 +223,13 @@ int api_audiences_customers(const struct req *rq, struct resp *rs);
 int api_audiences_export(const struct req *rq, struct resp *rs);
 int api_audiences_evaluate(const struct req *rq, struct resp *rs);
 int api_analytics_funnel(const struct req *rq, struct resp *rs);
+int api_analytics_overview(const struct req *rq, struct resp *rs);
+int api_analytics_repurchase(const struct req *rq, struct resp *rs);
+int api_analytics_channels(const struct req *rq, struct resp *rs);
+int api_analytics_operators(const struct req *rq, struct resp *rs);
+int api_analytics_groups(const struct req *rq, struct resp *rs);
+int api_analytics_ambassadors(const struct req *rq, struct resp *rs);
+int api_analytics_cohorts(const struct req *rq, struct resp *rs);
 /* Coupons and the points mall (src/api/coupons.c, src/api/rewards.c). */
 int api_coupon_templates_list(const struct req *rq, struct resp *rs);
 int api_coupon_templates_create(const struct req *rq, struct resp *rs);

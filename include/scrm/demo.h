@@ -1,7 +1,9 @@
 /* demo.h - synthetic demo data for a sock brand's private domain (scrmd demo-data).
  *
- * core/demo.c generates the data: channels, three operators, customers with their
- * orders, tags and timeline, all from a seeded PRNG and the end date, so the same
+ * core/demo.c generates the data: channels, three operators, community groups,
+ * customers with their orders, tags, timeline, group memberships and activity,
+ * KOC ambassadors with their referred orders and commission ledger, all from a
+ * seeded PRNG and the end date, so the same
  * seed and end date give the same rows. store/demo.c bulk-loads them into an
  * empty customer base in one transaction. Nothing here reads the wall clock or a
  * cryptographic random source, except the operators' passwords (random, hashed,
@@ -25,6 +27,8 @@ struct demo_opts {
 struct demo_summary {
 	int64_t customers, orders, bound_orders, tags, tag_links, events;
 	int64_t channels, users_created;
+	int64_t groups, group_members, group_activity;
+	int64_t ambassadors, referred_orders; /* referred: orders with a commission row */
 	double seconds;
 };
 
@@ -67,12 +71,31 @@ struct demo_customer {
 /* customer_id 0 is an unbound order (bound_at and bound_by are then stored NULL). */
 struct demo_order {
 	const char *platform, *external_id, *buyer_phone, *status, *items, *bound_by;
+	const char *referral_code; /* NULL: none */
 	int64_t customer_id, amount_cents, paid_at, bound_at, created_at, updated_at;
 };
 
 struct demo_event {
 	int64_t customer_id, at, ref_id; /* ref_id 0 = NULL */
 	const char *kind, *ref_type, *data;
+};
+
+/* owner_user_id 0 is NULL; updated_at is created_at. */
+struct demo_group {
+	const char *name, *kind;
+	int64_t owner_user_id, created_at;
+};
+
+/* referred_orders and referred_gmv_cents start at 0: the commit works them out. */
+struct demo_ambassador {
+	const char *referral_code;
+	int64_t customer_id, level, commission_pct, created_at, updated_at;
+};
+
+struct demo_commission {
+	const char *kind, *status;
+	int64_t ambassador_id, order_id, amount_cents, order_cents, settle_at, created_at,
+	    updated_at;
 };
 
 /* Customers in the database, on a short-lived connection of its own; -1 on error. */
@@ -99,10 +122,20 @@ int store_demo_order_insert(struct store_demo *ld, const struct demo_order *o, i
 int store_demo_customer_tag_insert(struct store_demo *ld, int64_t customer_id, int64_t tag_id,
                                    int64_t at);
 int store_demo_event_insert(struct store_demo *ld, const struct demo_event *e);
+int store_demo_group_insert(struct store_demo *ld, const struct demo_group *g, int64_t *id);
+int store_demo_group_member_insert(struct store_demo *ld, int64_t group_id, int64_t customer_id,
+                                   int64_t joined_at);
+int store_demo_group_activity_insert(struct store_demo *ld, int64_t group_id, int64_t customer_id,
+                                     int64_t at, const char *kind);
+int store_demo_ambassador_insert(struct store_demo *ld, const struct demo_ambassador *a,
+                                 int64_t *id);
+int store_demo_commission_insert(struct store_demo *ld, const struct demo_commission *c);
 int store_demo_audit(struct store_demo *ld, const struct audit_entry *e);
-/* Rebuild the dropped indexes, commit, go back to WAL, ANALYZE and checkpoint
- * (note(phase) is called before the slow steps when given). Closes the loader
- * whatever the outcome: ld is freed. Returns enum st_rc. */
+/* Work out every ambassador's referred orders, GMV, level and updated_at from
+ * the commission ledger, rebuild the dropped indexes and the analytics figures,
+ * commit, go back to WAL, ANALYZE and checkpoint (note(phase) is called before
+ * the slow steps when given). Closes the loader whatever the outcome: ld is
+ * freed. Returns enum st_rc. */
 int store_demo_commit(struct store_demo *ld, void (*note)(const char *phase));
 /* Roll back and close an unfinished load; NULL is fine. */
 void store_demo_abort(struct store_demo *ld);

@@ -2,10 +2,20 @@
  * demo_gen.c, through the bulk loader of store/demo.c.
  *
  * Customers are generated and stored one at a time, each with its orders (at
- * most MAX_ORDERS, in a buffer reused for the next), its timeline and its tags,
- * so memory does not grow with the size of the load. Orders of people who are
- * not customers are interleaved with them: about three for every seven bound
- * ones. Rows reach every table in primary-key order. */
+ * most MAX_ORDERS, in a buffer reused for the next), its timeline, its tags, its
+ * place in a community group with what it did there, and its enrolment as an
+ * ambassador, so memory does not grow with the size of the load: the groups
+ * (at most DEMO_MAX_GROUPS) and a pool of at most AMB_POOL ambassadors are
+ * fixed-size tables. Orders of people who are not customers are interleaved
+ * with them: about three for every seven bound ones. Rows reach every table in
+ * primary-key order, but for group members, which go to one of a few groups
+ * filling up at the same time.
+ *
+ * About 8% of the orders of customers loaded after an ambassador's enrolment
+ * (and 2% of the unbound orders) carry the referral code of an ambassador
+ * enrolled before they were paid, never the buyer's own, and earn the commission
+ * the daemon would have booked (core_commission_sync): the ledger row is written
+ * with the order, as it stands at the end date. */
 #include "scrm/demo.h"
 
 #include "demo_internal.h"
@@ -21,6 +31,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define RETURN_DAYS 15 /* [growth] commission_return_days, the default */
+
+/* An ambassador referred orders can name. */
+struct amb_ref {
+	int64_t id, customer_id, created_at, pct;
+	char code[9];
+};
+
 struct load {
 	struct demo_gen g;
 	const struct demo_opts *o;
@@ -30,15 +48,69 @@ struct load {
 	int64_t user_id[DEMO_NOPERATORS];
 	int64_t tag_id[NTAG];
 	uint64_t t0;
-	struct demo_cust c; /* the customer being loaded */
+	struct demo_cust c;                /* the customer being loaded */
+	int64_t group_off[NGK];            /* where each kind's groups start in group_id */
+	int64_t group_id[DEMO_MAX_GROUPS]; /* by kind, then slot */
+	struct amb_ref pool[AMB_POOL];     /* ambassadors to refer orders to */
+	int npool;
 };
+
+/* A random ambassador of the pool (older ones a little more often) enrolled
+ * before the order was paid and other than the buyer, if one turns up in a few
+ * draws. An order refunded or cancelled after its return window would need a
+ * reversal entry: the generator makes none (refunds come within ten days), and
+ * such an order gets no code. */
+static const struct amb_ref *pick_referrer(struct load *l, const struct demo_ord *o, int64_t buyer)
+{
+	if (!l->npool || (o->status != OS_PAID && o->status_at >= o->paid_at + RETURN_DAYS * DAY))
+		return NULL;
+	for (int t = 0; t < 8; t++) {
+		uint64_t j = demo_gen_xbelow(&l->g, (uint64_t)l->npool);
+		if (demo_gen_xpm(&l->g, 500)) {
+			uint64_t k = demo_gen_xbelow(&l->g, (uint64_t)l->npool);
+			j = k < j ? k : j;
+		}
+		const struct amb_ref *a = &l->pool[j];
+		if (a->created_at < o->paid_at && a->customer_id != buyer)
+			return a;
+	}
+	return NULL;
+}
+
+/* The earning of a referred order as it stands at the end date: reversed if the
+ * order was refunded or cancelled (within the return window), settled once the
+ * window has passed, else pending. */
+static int commission(struct load *l, const struct amb_ref *a, const struct demo_ord *o)
+{
+	int64_t settle = o->paid_at + RETURN_DAYS * DAY;
+	struct demo_commission k = {.kind = "earn",
+	                            .status = "pending",
+	                            .ambassador_id = a->id,
+	                            .order_id = o->id,
+	                            .amount_cents = o->amount * a->pct / 100,
+	                            .order_cents = o->amount,
+	                            .settle_at = settle,
+	                            .created_at = o->paid_at,
+	                            .updated_at = o->paid_at};
+	if (o->status != OS_PAID) {
+		k.status = "reversed";
+		k.updated_at = o->status_at;
+	} else if (settle <= l->o->end) {
+		k.status = "settled";
+		k.updated_at = settle;
+	}
+	l->sum->referred_orders++;
+	return store_demo_commission_insert(l->ld, &k);
+}
 
 static int unbound_order(struct load *l)
 {
 	struct demo_ord *o = &l->c.ord[0]; /* the customer's orders are stored already */
 	char phone[12];
 	demo_gen_unbound(&l->g, o, phone);
+	const struct amb_ref *a = demo_gen_xpm(&l->g, 20) ? pick_referrer(l, o, 0) : NULL;
 	struct demo_order row = {.platform = demo_platforms[o->platform].name,
+	                         .referral_code = a ? a->code : NULL,
 	                         .external_id = o->ext,
 	                         .buyer_phone = phone[0] ? phone : NULL,
 	                         .status = demo_status_names[o->status],
@@ -48,14 +120,17 @@ static int unbound_order(struct load *l)
 	                         .created_at = o->paid_at,
 	                         .updated_at = o->updated_at};
 	l->sum->orders++;
-	return store_demo_order_insert(l->ld, &row, &o->id);
+	int rc = store_demo_order_insert(l->ld, &row, &o->id);
+	return rc == ST_OK && a ? commission(l, a, o) : rc;
 }
 
 static int bound_order(struct load *l, struct demo_ord *o)
 {
 	const struct demo_cust *c = &l->c;
 	const char *platform = demo_platforms[o->platform].name;
+	const struct amb_ref *a = demo_gen_xpm(&l->g, 80) ? pick_referrer(l, o, c->id) : NULL;
 	struct demo_order row = {.platform = platform,
+	                         .referral_code = a ? a->code : NULL,
 	                         .external_id = o->ext,
 	                         .buyer_phone = c->phone,
 	                         .status = demo_status_names[o->status],
@@ -85,7 +160,77 @@ static int bound_order(struct load *l, struct demo_ord *o)
 	l->sum->orders++;
 	l->sum->bound_orders++;
 	l->sum->events++;
+	rc = store_demo_event_insert(l->ld, &ev);
+	return rc == ST_OK && a ? commission(l, a, o) : rc;
+}
+
+static void group_name(int kind, int64_t slot, char out[64])
+{
+	snprintf(out, 64, "%s%lld", demo_group_names[kind], (long long)(slot + 1));
+}
+
+/* The timeline entry core_group_join writes. */
+static int joined_event(struct load *l, const struct demo_member *m)
+{
+	char name[64], data[128];
+	group_name(m->kind, m->slot, name);
+	snprintf(data, sizeof data, "{\"name\":\"%s\",\"kind\":\"%s\"}", name,
+	         demo_group_kinds[m->kind]);
+	struct demo_event ev = {.customer_id = l->c.id,
+	                        .at = m->joined_at,
+	                        .kind = "group.joined",
+	                        .ref_type = "group",
+	                        .ref_id = l->group_id[l->group_off[m->kind] + m->slot],
+	                        .data = data};
+	l->sum->events++;
 	return store_demo_event_insert(l->ld, &ev);
+}
+
+static int member_rows(struct load *l, const struct demo_member *m)
+{
+	int64_t gid = l->group_id[l->group_off[m->kind] + m->slot];
+	int rc = store_demo_group_member_insert(l->ld, gid, l->c.id, m->joined_at);
+	if (rc != ST_OK)
+		return rc;
+	l->sum->group_members++;
+	for (int k = 0; k < m->nact; k++) {
+		rc = store_demo_group_activity_insert(l->ld, gid, l->c.id, m->act_at[k],
+		                                      m->act_kind[k] ? "took_part" : "spoke");
+		if (rc != ST_OK)
+			return rc;
+		l->sum->group_activity++;
+	}
+	return ST_OK;
+}
+
+/* Enrol the customer as the next ambassador: a code of its number, a rate from
+ * 5 to 15%, level 1 until the commit reckons the referred GMV. */
+static int enrol(struct load *l, int64_t at, struct amb_ref *a)
+{
+	a->customer_id = l->c.id;
+	a->created_at = at;
+	a->pct = 5 + (int64_t)demo_gen_xbelow(&l->g, 11);
+	demo_gen_referral_code(&l->g, l->sum->ambassadors, a->code);
+	struct demo_ambassador row = {.referral_code = a->code,
+	                              .customer_id = a->customer_id,
+	                              .level = 1,
+	                              .commission_pct = a->pct,
+	                              .created_at = at,
+	                              .updated_at = at};
+	int rc = store_demo_ambassador_insert(l->ld, &row, &a->id);
+	if (rc == ST_OK)
+		l->sum->ambassadors++;
+	return rc;
+}
+
+/* From the next customer on, the ambassador's code can be on orders; when the
+ * pool is full it takes a random place. */
+static void pool_add(struct load *l, const struct amb_ref *a)
+{
+	if (l->npool < AMB_POOL)
+		l->pool[l->npool++] = *a;
+	else
+		l->pool[demo_gen_xbelow(&l->g, AMB_POOL)] = *a;
 }
 
 static int load_customer(struct load *l, int64_t i)
@@ -95,6 +240,17 @@ static int load_customer(struct load *l, int64_t i)
 	const char *stage = demo_gen_stage(&l->g, c);
 	int64_t tag_at[NTAG];
 	demo_gen_tags(&l->g, c, tag_at);
+	int64_t amb_at = 0;
+	bool amb = demo_gen_ambassador(&l->g, i, c, &amb_at);
+	struct demo_member m;
+	bool member = demo_gen_member(&l->g, i, c, amb, &m);
+	/* taking part in a group makes a new contact one who is watching at least,
+	 * as core_group_activity does */
+	int64_t updated = c->updated_at;
+	if (member && m.nact && strcmp(stage, "added") == 0) {
+		stage = "observing";
+		updated = m.act_at[0] > updated ? m.act_at[0] : updated;
+	}
 	int64_t channel_id = c->channel >= 0 ? l->channel_id[c->channel] : 0;
 	/* bits as load_keys numbered them: platform and category list order */
 	int64_t pmask = 0, cmask = 0;
@@ -125,7 +281,7 @@ static int load_customer(struct load *l, int64_t i)
 	                            .first_order_at = c->first,
 	                            .last_order_at = c->last,
 	                            .created_at = c->created_at,
-	                            .updated_at = c->updated_at};
+	                            .updated_at = updated};
 	int rc = store_demo_customer_insert(l->ld, &row, &c->id);
 	if (rc != ST_OK)
 		return rc;
@@ -139,9 +295,24 @@ static int load_customer(struct load *l, int64_t i)
 	if ((rc = store_demo_event_insert(l->ld, &ev)) != ST_OK)
 		return rc;
 	l->sum->events++;
-	for (int k = 0; k < c->n; k++)
+	/* the joining in its place on the timeline among the bound orders */
+	bool joined = !member;
+	for (int k = 0; k < c->n; k++) {
+		if (!joined && m.joined_at < c->ord[k].bound_at) {
+			joined = true;
+			if ((rc = joined_event(l, &m)) != ST_OK)
+				return rc;
+		}
 		if ((rc = bound_order(l, &c->ord[k])) != ST_OK)
 			return rc;
+	}
+	if (!joined && (rc = joined_event(l, &m)) != ST_OK)
+		return rc;
+	struct amb_ref a;
+	if (amb && (rc = enrol(l, amb_at, &a)) != ST_OK)
+		return rc;
+	if (member && (rc = member_rows(l, &m)) != ST_OK)
+		return rc;
 	/* tag ids ascend with the tag list, so these rows come in key order too */
 	for (int t = 0; t < NTAG; t++) {
 		if (!tag_at[t])
@@ -157,6 +328,8 @@ static int load_customer(struct load *l, int64_t i)
 	for (int k = 0; k < extra; k++)
 		if ((rc = unbound_order(l)) != ST_OK)
 			return rc;
+	if (amb)
+		pool_add(l, &a);
 	return ST_OK;
 }
 
@@ -260,6 +433,48 @@ static int load_operators(struct load *l)
 	return ST_OK;
 }
 
+/* The groups before the customers, in the order they start taking members: slot
+ * s of a kind with G groups takes the members among customers s * N / G up to
+ * (s + 1) * N / G, and is created a little before the first of them can have
+ * joined. The owner is one of the operators. */
+static int load_groups(struct load *l)
+{
+	const struct demo_gen *g = &l->g;
+	int64_t next[NGK] = {0}, off = 0;
+	for (int k = 0; k < NGK; k++) {
+		l->group_off[k] = off;
+		off += g->ngroups[k];
+	}
+	for (;;) {
+		int kind = -1;
+		int64_t first = 0;
+		for (int k = 0; k < NGK; k++) {
+			if (next[k] >= g->ngroups[k])
+				continue;
+			int64_t f = demo_gen_group_first(g, k, next[k]);
+			if (kind < 0 || f < first) {
+				kind = k;
+				first = f;
+			}
+		}
+		if (kind < 0)
+			return ST_OK;
+		int64_t slot = next[kind]++;
+		char name[64];
+		group_name(kind, slot, name);
+		int owner = (int)demo_gen_xbelow(&l->g, DEMO_NOPERATORS);
+		struct demo_group grp = {.name = name,
+		                         .kind = demo_group_kinds[kind],
+		                         .owner_user_id = l->user_id[owner],
+		                         .created_at = demo_gen_group_created(&l->g, kind, slot)};
+		int rc =
+		    store_demo_group_insert(l->ld, &grp, &l->group_id[l->group_off[kind] + slot]);
+		if (rc != ST_OK)
+			return rc;
+		l->sum->groups++;
+	}
+}
+
 static int load_tags(struct load *l)
 {
 	for (int t = 0; t < NTAG; t++) {
@@ -293,7 +508,8 @@ static int load_all(struct load *l)
 	const struct demo_opts *o = l->o;
 	int rc;
 	if ((rc = load_channels(l)) != ST_OK || (rc = load_keys(l)) != ST_OK ||
-	    (rc = load_operators(l)) != ST_OK || (rc = load_tags(l)) != ST_OK)
+	    (rc = load_operators(l)) != ST_OK || (rc = load_tags(l)) != ST_OK ||
+	    (rc = load_groups(l)) != ST_OK)
 		return rc;
 	int64_t step = o->customers >= 10 ? o->customers / 10 : 1;
 	for (int64_t i = 0; i < o->customers; i++) {
@@ -305,6 +521,13 @@ static int load_all(struct load *l)
 			        (int)((i + 1) * 100 / o->customers), (long long)(i + 1),
 			        (long long)l->sum->orders, elapsed(l));
 	}
+	if (o->progress)
+		fprintf(stderr,
+		        "demo-data: %lld groups with %lld members and %lld activity rows, %lld"
+		        " ambassadors with %lld referred orders (%.1f s)\n",
+		        (long long)l->sum->groups, (long long)l->sum->group_members,
+		        (long long)l->sum->group_activity, (long long)l->sum->ambassadors,
+		        (long long)l->sum->referred_orders, elapsed(l));
 	char detail[160], day[TIME_RFC3339_LEN];
 	time_fmt_rfc3339(o->end, day);
 	day[10] = '\0';

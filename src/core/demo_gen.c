@@ -7,7 +7,14 @@
  * phones are a keyed permutation of the person's index (customers take 0..N-1,
  * non-members N and up, so no non-member ever has a customer's phone), unionids
  * embed a bijective hash of the customer index, and external order ids only ever
- * grow, per platform (so that the orders' UNIQUE index is appended to). */
+ * grow, per platform (so that the orders' UNIQUE index is appended to).
+ *
+ * Community groups, ambassadors and referrals draw from a second stream, so that
+ * the customers and orders of a seed are what they were before those existed. A
+ * group of each kind takes the members of a range of customer indexes: groups
+ * fill up one after the other, as they do, and their rows are appended near a
+ * few places only. Referral codes are a keyed bijection of the ambassador's
+ * number. */
 #include "demo_internal.h"
 
 #include "scrm/util.h"
@@ -640,6 +647,119 @@ bool demo_gen_pm(struct demo_gen *g, unsigned pm)
 	return rng_pm(&g->r, pm);
 }
 
+/* ---- Community groups and ambassadors (the second stream) ---- */
+
+uint64_t demo_gen_xbelow(struct demo_gen *g, uint64_t n)
+{
+	return rng_below(&g->x, n);
+}
+
+bool demo_gen_xpm(struct demo_gen *g, unsigned pm)
+{
+	return rng_pm(&g->x, pm);
+}
+
+/* The earliest customer i can have been created: make_customer draws its point
+ * of the acquisition curve at or after i / N of the whole. */
+static int64_t created_floor(const struct demo_gen *g, int64_t i)
+{
+	uint64_t total = g->acq_cum[WINDOW_DAYS - 1];
+	uint64_t q = (uint64_t)((unsigned __int128)(uint64_t)i * total / (uint64_t)g->customers);
+	return g->w0 + (int64_t)day_of(g->acq_cum, q) * DAY;
+}
+
+/* Customer i is in slot i * G / N of a kind with G groups: the first index of a
+ * slot is the smallest i that gets there. */
+int64_t demo_gen_group_first(const struct demo_gen *g, int kind, int64_t slot)
+{
+	int64_t n = g->ngroups[kind];
+	return (slot * g->customers + n - 1) / n;
+}
+
+int64_t demo_gen_group_created(struct demo_gen *g, int kind, int64_t slot)
+{
+	int64_t t = created_floor(g, demo_gen_group_first(g, kind, slot));
+	return t - 3600 - (int64_t)rng_below(&g->x, 2 * DAY);
+}
+
+bool demo_gen_ambassador(struct demo_gen *g, int64_t i, const struct demo_cust *c, int64_t *at)
+{
+	if (i < g->amb_next || g->namb >= g->amb_target || !c->paid)
+		return false;
+	/* enrolled within a month of joining and buying */
+	int64_t base = c->first > c->created_at ? c->first : c->created_at;
+	int64_t room = g->end - 1 - base;
+	if (room < 2 * 3600)
+		return false;
+	int64_t span = room - 3600 < 30 * DAY ? room - 3600 : 30 * DAY;
+	*at = base + 3600 + (int64_t)rng_below(&g->x, (uint64_t)span);
+	/* the next one somewhere in the next stretch of customers */
+	int64_t n = g->customers, a = g->amb_target, k = ++g->namb;
+	int64_t lo = k * n / a, hi = (k + 1) * n / a;
+	g->amb_next = lo + (int64_t)rng_below(&g->x, (uint64_t)(hi > lo ? hi - lo : 1));
+	return true;
+}
+
+void demo_gen_referral_code(const struct demo_gen *g, int64_t n, char out[9])
+{
+	/* the poster-safe alphabet of the daemon's own codes: no 0/O, no 1/I */
+	static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+	const uint64_t m = (1ull << 40) - 1; /* eight characters of five bits */
+	uint64_t x = (uint64_t)n & m;
+	for (int r = 0; r < 2; r++) { /* each step is invertible modulo 2^40 */
+		x = (x + g->code_key[r]) & m;
+		x = (x * 0x9E3779B97Full) & m;
+		x ^= x >> 21;
+		x = (x * 0xC2B2AE3D27ull) & m;
+		x ^= x >> 17;
+	}
+	for (int k = 7; k >= 0; k--, x >>= 5)
+		out[k] = alphabet[x & 31];
+	out[8] = '\0';
+}
+
+bool demo_gen_member(struct demo_gen *g, int64_t i, const struct demo_cust *c, bool ambassador,
+                     struct demo_member *m)
+{
+	m->nact = 0;
+	if (c->created_at + 60 >= g->end)
+		return false;
+	unsigned join = ambassador ? 850 : c->paid ? 290 : 150;
+	if (!rng_pm(&g->x, join))
+		return false;
+	/* big spenders go to the high-value groups, ambassadors to the KOC ones */
+	static const unsigned mix[3][NGK] = {{795, 110, 95}, {300, 600, 100}, {200, 100, 700}};
+	m->kind = rng_weighted(&g->x, mix[ambassador ? 2 : c->spent >= 60000 ? 1 : 0], NGK);
+	m->slot = i * g->ngroups[m->kind] / g->customers;
+	/* most scan the group code on the card right away, others are invited later */
+	int64_t d = rng_pm(&g->x, 600) ? 300 + (int64_t)rng_below(&g->x, 6 * 3600)
+	                               : 6 * 3600 + (int64_t)rng_below(&g->x, 14 * DAY);
+	m->joined_at = c->created_at + d < g->end ? c->created_at + d : g->end - 1;
+	int n = rng_weighted(&g->x, (const unsigned[]){300, 200, 150, 120, 100, 80, 50}, 7);
+	int64_t span = g->end - 1 - m->joined_at;
+	for (int k = 0; k < n && span > 0; k++) {
+		/* more often soon after joining */
+		double u = rng_unit(&g->x);
+		int64_t at = m->joined_at + 1 + (int64_t)(u * u * (double)span);
+		int kind = rng_pm(&g->x, 300);
+		int j = m->nact, dup = 0;
+		for (int q = 0; q < m->nact; q++)
+			dup |= m->act_at[q] == at && m->act_kind[q] == kind;
+		if (dup)
+			continue;
+		while (j > 0 && (m->act_at[j - 1] > at ||
+		                 (m->act_at[j - 1] == at && m->act_kind[j - 1] > kind))) {
+			m->act_at[j] = m->act_at[j - 1];
+			m->act_kind[j] = m->act_kind[j - 1];
+			j--;
+		}
+		m->act_at[j] = at;
+		m->act_kind[j] = kind;
+		m->nact++;
+	}
+	return true;
+}
+
 void demo_gen_init(struct demo_gen *g, uint64_t seed, int64_t customers, int64_t end)
 {
 	memset(g, 0, sizeof *g);
@@ -655,4 +775,18 @@ void demo_gen_init(struct demo_gen *g, uint64_t seed, int64_t customers, int64_t
 	for (int p = 0; p < NPLAT; p++)
 		g->ext_next[p] = demo_platforms[p].ext_base + rng_below(&g->r, 100000000000000ull);
 	build_calendar(g);
+
+	rng_seed(&g->x, mix64(seed ^ 0x6A09E667F3BCC909ull));
+	g->code_key[0] = rng_next(&g->x);
+	g->code_key[1] = rng_next(&g->x);
+	/* one group per GROUP_CUSTOMERS customers, at least one of each kind:
+	 * 70% basic, 20% high value, 10% KOC */
+	int64_t ng = (customers + GROUP_CUSTOMERS / 2) / GROUP_CUSTOMERS;
+	ng = ng < NGK ? NGK : ng;
+	g->ngroups[GK_KOC] = (ng + 5) / 10 > 1 ? (ng + 5) / 10 : 1;
+	g->ngroups[GK_HIGH_VALUE] = (2 * ng + 5) / 10 > 1 ? (2 * ng + 5) / 10 : 1;
+	g->ngroups[GK_BASIC] = ng - g->ngroups[GK_KOC] - g->ngroups[GK_HIGH_VALUE];
+	/* 0.2% of the buyers, who are three quarters of the customers */
+	g->amb_target = customers * 3 / 2000 > 3 ? customers * 3 / 2000 : 3;
+	g->amb_next = (int64_t)rng_below(&g->x, (uint64_t)(customers / g->amb_target + 1));
 }

@@ -1,9 +1,12 @@
 /* demo_internal.h - shared by the files of the demo data generator only:
  * demo.c (the load), demo_gen.c (the PRNG and the generation of customers and
- * orders) and demo_lists.c (word lists, catalogue, channels, shares). The list
- * counts are checked against the tables at compile time. */
+ * orders, community groups and ambassadors) and demo_lists.c (word lists,
+ * catalogue, channels, shares). The list counts are checked against the tables
+ * at compile time. */
 #ifndef SCRM_CORE_DEMO_INTERNAL_H
 #define SCRM_CORE_DEMO_INTERNAL_H
+
+#include "scrm/demo.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -18,6 +21,7 @@ enum { P_TMALL, P_DOUYIN, P_WECHAT, NPLAT };
 enum { OS_PAID, OS_REFUNDED, OS_CANCELLED };
 enum { PROMO_NONE, PROMO_1111, PROMO_618 };
 enum { PREF_BASICS, PREF_FASHION, PREF_GIFT, PREF_MIXED, NPREF };
+enum { GK_BASIC, GK_HIGH_VALUE, GK_KOC, NGK }; /* kinds of community group */
 enum { T_HIGH_VALUE, T_PRICE_SENSITIVE, T_BASICS, T_FASHION, T_GIFT, T_NEW, T_SLEEPING,
        T_CARD, T_LIVE, T_1111, T_618, T_REFUND, NTAG };
 
@@ -28,6 +32,11 @@ enum { T_HIGH_VALUE, T_PRICE_SENSITIVE, T_BASICS, T_FASHION, T_GIFT, T_NEW, T_SL
 #define DEMO_NPRODUCTS 14
 #define DEMO_NCHANNELS 7
 #define DEMO_NOPERATORS 3
+
+#define GROUP_CUSTOMERS 2000 /* customers per community group */
+#define DEMO_MAX_GROUPS (DEMO_MAX_CUSTOMERS / GROUP_CUSTOMERS + 3)
+#define MAX_ACTIVITY 6 /* activity rows of a group member */
+#define AMB_POOL 4096  /* ambassadors a referred order is drawn from */
 
 struct demo_product {
 	const char *sku, *name;
@@ -79,6 +88,8 @@ extern const unsigned demo_platform_mix[NPLAT];
 extern const unsigned demo_platform_unbound[NPLAT];
 extern const unsigned demo_platform_free[NPLAT];
 extern const double demo_hour_profile[24];
+extern const char *const demo_group_kinds[NGK];
+extern const char *const demo_group_names[NGK]; /* before the group's number */
 
 
 /* ---- Generation (demo_gen.c) ---- */
@@ -120,6 +131,23 @@ struct demo_gen {
 	char uid_prefix[6];
 	uint64_t ext_next[NPLAT];
 	int64_t last_created;
+	/* A second stream for the groups, ambassadors and referrals, so that they
+	 * leave the customers and orders of a seed as they were without them. */
+	struct demo_rng x;
+	int64_t ngroups[NGK];   /* groups of each kind */
+	int64_t namb, amb_next; /* ambassadors enrolled; the index where the next may be */
+	int64_t amb_target;     /* ambassadors the load aims at */
+	uint64_t code_key[2];
+};
+
+/* A customer's place in a community group and what they did there. */
+struct demo_member {
+	int kind;
+	int64_t slot; /* the group among those of its kind */
+	int64_t joined_at;
+	int nact;
+	int64_t act_at[MAX_ACTIVITY]; /* ascending, no (at, kind) twice */
+	int act_kind[MAX_ACTIVITY];   /* 0 spoke, 1 took_part */
 };
 
 /* Seed the stream and lay out the calendar of the twelve months before end. */
@@ -133,5 +161,25 @@ const char *demo_gen_stage(struct demo_gen *g, const struct demo_cust *c);
 void demo_gen_tags(struct demo_gen *g, const struct demo_cust *c, int64_t at[NTAG]);
 /* An order of a non-member; phone gets "" when the order has none. */
 void demo_gen_unbound(struct demo_gen *g, struct demo_ord *o, char phone[12]);
+
+/* The second stream (groups, ambassadors, referrals). */
+uint64_t demo_gen_xbelow(struct demo_gen *g, uint64_t n);
+bool demo_gen_xpm(struct demo_gen *g, unsigned pm);
+/* Group slot of a kind: the index of its first possible member (customers join
+ * the group of their kind whose index range holds theirs), and its creation: a
+ * little before that customer can have been created. */
+int64_t demo_gen_group_first(const struct demo_gen *g, int kind, int64_t slot);
+int64_t demo_gen_group_created(struct demo_gen *g, int kind, int64_t slot);
+/* Whether customer i becomes an ambassador, and when (*at): about 0.2% of the
+ * customers with a paid order, spread evenly over the load, some time after
+ * their first paid order. */
+bool demo_gen_ambassador(struct demo_gen *g, int64_t i, const struct demo_cust *c, int64_t *at);
+/* The referral code of the n-th ambassador (0-based): a keyed bijection of n
+ * written in eight letters and digits nobody misreads, so unique. */
+void demo_gen_referral_code(const struct demo_gen *g, int64_t n, char out[9]);
+/* Whether customer i joins a group (about a quarter do), which and when, and
+ * their activity there. */
+bool demo_gen_member(struct demo_gen *g, int64_t i, const struct demo_cust *c, bool ambassador,
+                     struct demo_member *m);
 
 #endif

@@ -99,6 +99,10 @@ const char *const demo_status_names[3] = {"paid", "refunded", "cancelled"};
 const char *const demo_gender_names[3] = {"f", "m", "u"};
 const char *const demo_stages_early[3] = {"added", "observing", "interested"};
 
+/* Community groups: the schema's kinds and the names the brand gives them. */
+const char *const demo_group_kinds[NGK] = {"basic", "high_value", "koc"};
+const char *const demo_group_names[NGK] = {"袜子福利群 ", "高价值会员群 ", "KOC 种草群 "};
+
 /* Buyers' category tastes: mostly basics, fashion lovers, gift givers, mixed. */
 const unsigned demo_pref_share[NPREF] = {500, 220, 100, 180};
 const unsigned demo_pref_mix[NPREF][NCAT] = {

@@ -15,11 +15,6 @@ void ambassador_clear(struct ambassador *a)
 	memset(a, 0, sizeof *a);
 }
 
-/* An earning that stands: not reversed, and not taken back after settling. */
-#define ACTIVE_EARN                                                                                \
-	"k.kind = 'earn' AND k.status != 'reversed' AND NOT EXISTS (SELECT 1 FROM commissions r"   \
-	" WHERE r.order_id = k.order_id AND r.kind = 'reversal')"
-
 #define AMB_COLS                                                                                   \
 	"a.id, a.customer_id, a.level, a.referral_code, a.commission_pct, a.referred_orders,"      \
 	" a.referred_gmv_cents, a.created_at, a.updated_at,"                                       \

@@ -1,6 +1,8 @@
 /* db.c - connections, pragmas, the statement cache and per-thread readers. */
 #include "internal.h"
 
+#include "scrm/store_analytics.h"
+
 #include "scrm/log.h"
 #include "scrm/util.h"
 
@@ -344,7 +346,12 @@ int store_init(const struct store_opts *o)
 	if (!db)
 		return -1;
 	db_close(db);
-	return o->skip_migrations || store_apply_migrations(false) >= 0 ? 0 : -1;
+	if (o->skip_migrations)
+		return 0;
+	if (store_apply_migrations(false) < 0)
+		return -1;
+	/* figures made in another time zone (or by an older layout) are made again */
+	return store_analytics_prepare() == ST_OK ? 0 : -1;
 }
 
 int store_apply_migrations(bool verbose)

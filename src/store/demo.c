@@ -7,11 +7,15 @@
  * insert per row); and on a database nobody else has open the load runs with a
  * rollback journal, so the new pages are written once instead of to the WAL and
  * again by the checkpoint. The UNIQUE (platform, external_id) of orders cannot be
- * dropped: the generator hands out external ids in ascending order per platform. */
+ * dropped: the generator hands out external ids in ascending order per platform.
+ * Nor can the keys of group_members and group_activity or the UNIQUE (order_id,
+ * kind) of commissions: group members come in groups that fill one after the
+ * other, and commissions in the order of their orders. */
 #include "internal.h"
 
 #include "scrm/demo.h"
 #include "scrm/log.h"
+#include "scrm/store_analytics.h"
 #include "scrm/store_auth.h"
 #include "scrm/util.h"
 
@@ -35,6 +39,11 @@ enum {
 	S_TAG_FIND,
 	S_TAG_INS,
 	S_KEY_INS,
+	S_GROUP_INS,
+	S_MEMBER,
+	S_ACTIVITY,
+	S_AMB_INS,
+	S_COMMISSION,
 	S_N
 };
 
@@ -47,6 +56,8 @@ struct store_demo {
 	sqlite3_stmt *st[S_N];
 	struct saved_index *idx;
 	size_t nidx;
+	char **triggers; /* the analytics triggers, made again after the load */
+	size_t ntriggers;
 	bool in_tx, wal_off;
 };
 
@@ -69,11 +80,11 @@ static const struct stmt_def defs[S_N] = {
                      ":bd",   ":channel", ":owner",   ":stage",   ":oc",     ":spent",    ":first",
                      ":last", ":attrs",   ":created", ":updated", ":pmask",  ":cmask"}},
     [S_ORDER] = {"INSERT INTO orders(platform, external_id, customer_id, buyer_phone, amount_cents,"
-                 " status, paid_at, items, bound_at, bound_by, created_at, updated_at)"
-                 " VALUES (:platform, :ext, :cid, :phone, :amount, :status, :paid, :items,"
-                 " :bound_at, :bound_by, :created, :updated)",
+                 " status, paid_at, items, bound_at, bound_by, created_at, updated_at,"
+                 " referral_code) VALUES (:platform, :ext, :cid, :phone, :amount, :status, :paid,"
+                 " :items, :bound_at, :bound_by, :created, :updated, :ref)",
                  {":platform", ":ext", ":cid", ":phone", ":amount", ":status", ":paid", ":items",
-                  ":bound_at", ":bound_by", ":created", ":updated"}},
+                  ":bound_at", ":bound_by", ":created", ":updated", ":ref"}},
     [S_CTAG] = {"INSERT INTO customer_tags(customer_id, tag_id, created_at)"
                 " VALUES (:cid, :tid, :at)",
                 {":cid", ":tid", ":at"}},
@@ -96,12 +107,32 @@ static const struct stmt_def defs[S_N] = {
     [S_KEY_INS] =
         {"INSERT OR IGNORE INTO purchase_keys(kind, name, bit) VALUES (:kind, :name, :bit)",
          {":kind", ":name", ":bit"}},
+    [S_GROUP_INS] = {"INSERT INTO groups(name, kind, owner_user_id, created_at, updated_at)"
+                     " VALUES (:name, :kind, :owner, :t, :t)",
+                     {":name", ":kind", ":owner", ":t"}},
+    [S_MEMBER] = {"INSERT INTO group_members(group_id, customer_id, joined_at)"
+                  " VALUES (:gid, :cid, :at)",
+                  {":gid", ":cid", ":at"}},
+    [S_ACTIVITY] = {"INSERT INTO group_activity(group_id, customer_id, at, kind)"
+                    " VALUES (:gid, :cid, :at, :kind)",
+                    {":gid", ":cid", ":at", ":kind"}},
+    [S_AMB_INS] = {"INSERT INTO ambassadors(customer_id, level, referral_code, commission_pct,"
+                   " created_at, updated_at) VALUES (:cid, :level, :code, :pct, :created,"
+                   " :updated)",
+                   {":cid", ":level", ":code", ":pct", ":created", ":updated"}},
+    [S_COMMISSION] = {"INSERT INTO commissions(ambassador_id, order_id, kind, amount_cents,"
+                      " order_cents, status, settle_at, created_at, updated_at)"
+                      " VALUES (:aid, :oid, :kind, :amount, :ocents, :status, :settle, :created,"
+                      " :updated)",
+                      {":aid", ":oid", ":kind", ":amount", ":ocents", ":status", ":settle",
+                       ":created", ":updated"}},
 };
 
 /* The tables this loader fills: their secondary indexes are rebuilt after the load. */
 static const char sql_indexes[] =
     "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
-    " AND tbl_name IN ('customers', 'orders', 'customer_tags', 'customer_events') ORDER BY name";
+    " AND tbl_name IN ('customers', 'orders', 'customer_tags', 'customer_events', 'group_members',"
+    " 'group_activity', 'commissions') ORDER BY name";
 static const char sql_count[] = "SELECT count(*) FROM customers";
 
 static int fail(struct store_demo *ld, int rc, const char *what)
@@ -244,6 +275,9 @@ static void free_loader(struct store_demo *ld)
 		free(ld->idx[i].sql);
 	}
 	free(ld->idx);
+	for (size_t i = 0; i < ld->ntriggers; i++)
+		free(ld->triggers[i]);
+	free(ld->triggers);
 	db_close(ld->db);
 	free(ld);
 }
@@ -290,6 +324,9 @@ int store_demo_begin(int64_t cache_mb, struct store_demo **out)
 		rc = prepare_all(ld);
 	if (rc == ST_OK)
 		rc = save_and_drop_indexes(ld);
+	/* no change noting per row: the figures are worked out once at the end */
+	if (rc == ST_OK)
+		rc = store_analytics_triggers_drop(ld->db, &ld->triggers, &ld->ntriggers);
 	if (rc != ST_OK) {
 		store_demo_abort(ld);
 		return rc;
@@ -399,6 +436,7 @@ int store_demo_order_insert(struct store_demo *ld, const struct demo_order *o, i
 	bt(st, 10, bound ? o->bound_by : NULL);
 	bi(st, 11, o->created_at);
 	bi(st, 12, o->updated_at);
+	bt(st, 13, o->referral_code);
 	return run_insert(ld, st, id, "insert order");
 }
 
@@ -424,6 +462,88 @@ int store_demo_event_insert(struct store_demo *ld, const struct demo_event *e)
 	return run_insert(ld, st, NULL, "insert event");
 }
 
+int store_demo_group_insert(struct store_demo *ld, const struct demo_group *g, int64_t *id)
+{
+	sqlite3_stmt *st = ld->st[S_GROUP_INS];
+	bt(st, 1, g->name);
+	bt(st, 2, g->kind);
+	bz(st, 3, g->owner_user_id);
+	bi(st, 4, g->created_at);
+	return run_insert(ld, st, id, "insert group");
+}
+
+int store_demo_group_member_insert(struct store_demo *ld, int64_t group_id, int64_t customer_id,
+                                   int64_t joined_at)
+{
+	sqlite3_stmt *st = ld->st[S_MEMBER];
+	bi(st, 1, group_id);
+	bi(st, 2, customer_id);
+	bi(st, 3, joined_at);
+	return run_insert(ld, st, NULL, "insert group member");
+}
+
+int store_demo_group_activity_insert(struct store_demo *ld, int64_t group_id, int64_t customer_id,
+                                     int64_t at, const char *kind)
+{
+	sqlite3_stmt *st = ld->st[S_ACTIVITY];
+	bi(st, 1, group_id);
+	bi(st, 2, customer_id);
+	bi(st, 3, at);
+	bt(st, 4, kind);
+	return run_insert(ld, st, NULL, "insert group activity");
+}
+
+int store_demo_ambassador_insert(struct store_demo *ld, const struct demo_ambassador *a,
+                                 int64_t *id)
+{
+	sqlite3_stmt *st = ld->st[S_AMB_INS];
+	bi(st, 1, a->customer_id);
+	bi(st, 2, a->level);
+	bt(st, 3, a->referral_code);
+	bi(st, 4, a->commission_pct);
+	bi(st, 5, a->created_at);
+	bi(st, 6, a->updated_at);
+	return run_insert(ld, st, id, "insert ambassador");
+}
+
+int store_demo_commission_insert(struct store_demo *ld, const struct demo_commission *c)
+{
+	sqlite3_stmt *st = ld->st[S_COMMISSION];
+	bi(st, 1, c->ambassador_id);
+	bi(st, 2, c->order_id);
+	bt(st, 3, c->kind);
+	bi(st, 4, c->amount_cents);
+	bi(st, 5, c->order_cents);
+	bt(st, 6, c->status);
+	bi(st, 7, c->settle_at);
+	bi(st, 8, c->created_at);
+	bi(st, 9, c->updated_at);
+	return run_insert(ld, st, NULL, "insert commission");
+}
+
+/* What the daemon keeps on each ambassador, replayed from the ledger in one pass:
+ * an earning adds its order to the referred orders and GMV when it is made, a
+ * reversal takes it out again when it is made (updated_at of a reversed
+ * earning), and every change moves updated_at. The level follows the GMV up and
+ * never down (core_commission_sync), so it is the level of the highest GMV on the
+ * way: 1 plus the thresholds reached among the defaults of
+ * core_ambassadors_configure, 1000, 5000, 20000 and 50000 yuan. */
+static const char sql_ambassadors[] =
+    "WITH ev(a, t, o, n, d) AS ("
+    "  SELECT ambassador_id, created_at, 2 * id, 1, order_cents FROM commissions"
+    "  WHERE kind = 'earn'"
+    "  UNION ALL SELECT ambassador_id, updated_at, 2 * id + 1, -1, -order_cents FROM commissions"
+    "  WHERE kind = 'earn' AND status = 'reversed'),"
+    " run AS (SELECT a, t, n, d, sum(d) OVER (PARTITION BY a ORDER BY t, o"
+    "  ROWS UNBOUNDED PRECEDING) AS g FROM ev),"
+    " k AS (SELECT a, sum(n) AS n, sum(d) AS gmv, max(g) AS peak, max(t) AS last"
+    "  FROM run GROUP BY a)"
+    " UPDATE ambassadors SET referred_orders = k.n, referred_gmv_cents = k.gmv,"
+    "  level = max(level, 1 + (k.peak >= 100000) + (k.peak >= 500000) + (k.peak >= 2000000)"
+    "   + (k.peak >= 5000000)),"
+    "  updated_at = max(updated_at, k.last)"
+    " FROM k WHERE ambassadors.id = k.a";
+
 int store_demo_audit(struct store_demo *ld, const struct audit_entry *e)
 {
 	return store_audit_insert(ld->db, e);
@@ -431,7 +551,10 @@ int store_demo_audit(struct store_demo *ld, const struct audit_entry *e)
 
 int store_demo_commit(struct store_demo *ld, void (*note)(const char *phase))
 {
-	int rc = ST_OK;
+	if (note)
+		note("ambassadors");
+	int done = db_exec(ld->db, sql_ambassadors);
+	int rc = done < 0 ? -done : ST_OK;
 	for (size_t i = 0; i < ld->nidx && rc == ST_OK; i++) {
 		if (note) {
 			char phase[160];
@@ -440,6 +563,13 @@ int store_demo_commit(struct store_demo *ld, void (*note)(const char *phase))
 		}
 		int e = db_exec(ld->db, ld->idx[i].sql);
 		rc = e < 0 ? -e : ST_OK;
+	}
+	if (rc == ST_OK) {
+		if (note)
+			note("analytics");
+		rc = store_analytics_rebuild(ld->db);
+		if (rc == ST_OK)
+			rc = store_analytics_triggers_create(ld->db, ld->triggers, ld->ntriggers);
 	}
 	if (rc == ST_OK) {
 		if (note)

@@ -49,6 +49,17 @@ int db_one(struct store_db *db, sqlite3_stmt *st, void (*read)(sqlite3_stmt *st,
            void *out);
 /* Step a one-row, one-column query and reset it: the integer, or -1 (logged). */
 int64_t db_scalar(struct store_db *db, sqlite3_stmt *st);
+/* A commission earning (alias k) that stands: not reversed, and not taken back
+ * after settling. */
+#define ACTIVE_EARN                                                                                \
+	"k.kind = 'earn' AND k.status != 'reversed' AND NOT EXISTS (SELECT 1 FROM commissions r"   \
+	" WHERE r.order_id = k.order_id AND r.kind = 'reversal')"
+/* The business day (days since 1970-01-01 of the local date) and month
+ * (year * 12 + month - 1) of a unix time, in SQL; NULL for NULL. */
+#define DB_DAY(t) "CAST(julianday(" t ", 'unixepoch', 'localtime') - 2440587.5 AS INTEGER)"
+#define DB_MONTH(t)                                                                                \
+	"(CAST(strftime('%Y', " t ", 'unixepoch', 'localtime') AS INTEGER) * 12"                    \
+	" + CAST(strftime('%m', " t ", 'unixepoch', 'localtime') AS INTEGER) - 1)"
 /* The columns of a customer row (alias c) and their reader. */
 #define DB_CUSTOMER_COLS                                                                           \
 	"c.id, c.name, c.phone, c.email, c.unionid, c.gender, c.birthday, c.stage, c.attrs,"       \

@@ -9,6 +9,7 @@
 #include "internal.h"
 
 #include "scrm/log.h"
+#include "scrm/store_analytics.h"
 #include "scrm/timeutil.h"
 #include "scrm/util.h"
 
@@ -93,6 +94,12 @@ static void run_batch(struct store_db *db, struct job **jobs, size_t n)
 				break;
 			}
 			j->result = j->fn(db, j->ctx);
+			/* the analytics figures follow every change, in the same savepoint */
+			if (j->result == 0 && !sqlite3_get_autocommit(db->h)) {
+				int a = store_analytics_flush(db);
+				if (a != ST_OK)
+					j->result = -a;
+			}
 			if (j->result == 0 && hook_ok && !sqlite3_get_autocommit(db->h)) {
 				int h = hook_ok(db);
 				if (h != 0)

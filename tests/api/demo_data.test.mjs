@@ -1,8 +1,10 @@
-// scrmd demo-data: synthetic customers, orders, tags and timeline for a sock
-// brand. The same seed and end date give the same data; the figures kept on
-// each customer agree with a recount of its orders; the tag counts with the tag
-// rows; a second run refuses; bad arguments are usage errors; and the daemon
-// starts on the result and lets the admin in.
+// scrmd demo-data: synthetic customers, orders, tags, timeline, community
+// groups and KOC ambassadors for a sock brand. The same seed and end date give
+// the same data; the figures kept on each customer agree with a recount of its
+// orders; the tag counts with the tag rows; every commission with its order and
+// the ambassadors' figures with the ledger; a second run refuses; bad arguments
+// are usage errors; and the daemon starts on the result, lets the admin in and
+// lists the groups and ambassadors.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -44,6 +46,11 @@ function dumpHash(db) {
     'SELECT * FROM tags ORDER BY id',
     'SELECT * FROM customer_tags ORDER BY customer_id, tag_id',
     'SELECT * FROM customer_events ORDER BY id',
+    'SELECT * FROM groups ORDER BY id',
+    'SELECT * FROM group_members ORDER BY group_id, customer_id',
+    'SELECT * FROM group_activity ORDER BY id',
+    'SELECT * FROM ambassadors ORDER BY id',
+    'SELECT * FROM commissions ORDER BY id',
     "SELECT id, username, display_name, role, created_at, updated_at FROM users WHERE role = 'operator' ORDER BY id",
   ].join(';\n');
   const r = spawnSync('sqlite3', ['-batch', '-bail', db, sql], { maxBuffer: 1 << 30, timeout: 60000 });
@@ -77,6 +84,7 @@ test('demo-data loads, reports a summary and shows no secret', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`${N} customers, \\d+ orders \\(\\d+\\.\\d% bound`));
     assert.match(r.stderr, /demo-data: +50% /, 'progress on stderr');
+    assert.match(r.stderr, /demo-data: 3 groups with \d+ members and \d+ activity rows, \d+ ambassadors with \d+ referred orders/);
     assert.ok(!/password/i.test(r.stdout + r.stderr), 'a password was printed');
   }
   assert.equal(num(d.db, 'SELECT count(*) FROM customers'), N);
@@ -122,7 +130,7 @@ test('orders: about 70% bound by phone, the rest from non-members', () => {
     'an unbound order has a customer\'s phone');
   assert.equal(num(d.db, 'SELECT count(*) FROM orders WHERE customer_id IS NULL AND (bound_at IS NOT NULL OR bound_by IS NOT NULL)'), 0);
   assert.ok(num(d.db, 'SELECT count(*) FROM orders WHERE customer_id IS NULL AND buyer_phone IS NULL') > 0);
-  assert.equal(num(d.db, 'SELECT count(*) FROM orders WHERE referral_code IS NOT NULL'), 0);
+  assert.equal(num(d.db, 'SELECT count(*) FROM orders WHERE referral_code IS NOT NULL AND referral_code NOT IN (SELECT referral_code FROM ambassadors)'), 0);
   // items: valid JSON from the catalogue; the amount never above their sum, never negative
   assert.equal(num(d.db, `SELECT count(*) FROM orders WHERE NOT json_valid(items) OR amount_cents < 0
     OR amount_cents > (SELECT sum(json_extract(value, '$.quantity') * json_extract(value, '$.price_cents')) FROM json_each(items))
@@ -188,7 +196,115 @@ test('tags: counts equal their rows; timeline: one event per customer and per bo
   assert.equal(num(d.db, `SELECT count(*) FROM customer_events e LEFT JOIN orders o ON o.id = e.ref_id WHERE e.kind = 'order.bound' AND (
       o.id IS NULL OR e.ref_type IS NOT 'order' OR e.customer_id != o.customer_id OR e.at != o.bound_at
       OR e.data != json_object('platform', o.platform, 'external_id', o.external_id, 'amount_cents', o.amount_cents, 'by', 'phone'))`), 0);
-  assert.equal(num(d.db, "SELECT count(*) FROM customer_events WHERE kind NOT IN ('customer.created', 'order.bound')"), 0);
+  assert.equal(num(d.db, "SELECT count(*) FROM customer_events WHERE kind NOT IN ('customer.created', 'order.bound', 'group.joined')"), 0);
+});
+
+test('community groups: kinds, members who joined after they came, activity after joining', () => {
+  // one group per 2,000 customers, at least one of each kind
+  assert.equal(sqlite(d.db, 'SELECT group_concat(kind) FROM (SELECT kind FROM groups ORDER BY kind)'), 'basic,high_value,koc');
+  assert.equal(num(d.db, `SELECT count(*) FROM groups WHERE NOT (
+      (kind = 'basic' AND name GLOB '袜子福利群 [1-9]*') OR (kind = 'high_value' AND name GLOB '高价值会员群 [1-9]*')
+      OR (kind = 'koc' AND name GLOB 'KOC 种草群 [1-9]*'))
+    OR owner_user_id NOT IN (SELECT id FROM users WHERE role = 'operator')
+    OR updated_at != created_at OR created_at >= ${END_TS}`), 0);
+  assert.equal(num(d.db, `SELECT count(*) FROM groups g WHERE created_at > (SELECT min(joined_at) FROM group_members WHERE group_id = g.id)
+    OR NOT EXISTS (SELECT 1 FROM group_members WHERE group_id = g.id)`), 0, 'a group is there before its first member');
+
+  // about a quarter of the customers, each in one group, joined after they came and before the end
+  const members = num(d.db, 'SELECT count(*) FROM group_members');
+  assert.ok(members > 0.18 * N && members < 0.32 * N, `members ${members}`);
+  assert.equal(num(d.db, 'SELECT count(DISTINCT customer_id) FROM group_members'), members);
+  assert.equal(num(d.db, `SELECT count(*) FROM group_members m JOIN customers c ON c.id = m.customer_id
+    WHERE m.joined_at <= c.created_at OR m.joined_at >= ${END_TS}`), 0);
+  // big spenders are more often in the high-value groups
+  const hv = (cond) => num(d.db, `SELECT 1.0 * sum(g.kind = 'high_value') / count(*) FROM group_members m
+    JOIN groups g ON g.id = m.group_id JOIN customers c ON c.id = m.customer_id WHERE ${cond}`);
+  assert.ok(hv('c.total_spent_cents >= 60000') > 2 * hv('c.total_spent_cents < 60000'));
+  // the timeline says so, as the daemon writes it
+  assert.equal(num(d.db, "SELECT count(*) FROM customer_events WHERE kind = 'group.joined'"), members);
+  assert.equal(num(d.db, `SELECT count(*) FROM group_members m JOIN groups g ON g.id = m.group_id WHERE NOT EXISTS (
+      SELECT 1 FROM customer_events e WHERE e.customer_id = m.customer_id AND e.kind = 'group.joined' AND e.ref_type = 'group'
+        AND e.ref_id = g.id AND e.at = m.joined_at AND e.data = json_object('name', g.name, 'kind', g.kind))`), 0);
+
+  // 0 to 6 activity rows a member, after joining, before the end
+  const activity = num(d.db, 'SELECT count(*) FROM group_activity');
+  assert.ok(activity > members && activity < 3 * members, `activity ${activity} of ${members} members`);
+  assert.equal(num(d.db, `SELECT count(*) FROM group_activity a LEFT JOIN group_members m
+      ON m.group_id = a.group_id AND m.customer_id = a.customer_id
+    WHERE m.joined_at IS NULL OR a.at <= m.joined_at OR a.at >= ${END_TS}`), 0);
+  assert.ok(num(d.db, 'SELECT max(n) FROM (SELECT count(*) AS n FROM group_activity GROUP BY customer_id)') <= 6);
+  assert.equal(sqlite(d.db, 'SELECT group_concat(kind) FROM (SELECT DISTINCT kind FROM group_activity ORDER BY kind)'), 'spoke,took_part');
+  assert.ok(num(d.db, 'SELECT count(*) FROM group_members m WHERE NOT EXISTS (SELECT 1 FROM group_activity a WHERE a.customer_id = m.customer_id)') > 0);
+  // taking part makes a new contact one who is watching, as the daemon does
+  assert.equal(num(d.db, "SELECT count(*) FROM customers WHERE stage = 'added' AND id IN (SELECT customer_id FROM group_activity)"), 0);
+  assert.ok(num(d.db, `SELECT count(*) FROM customers c WHERE stage = 'observing'
+    AND updated_at = (SELECT min(at) FROM group_activity WHERE customer_id = c.id)`) > 0, 'some were promoted');
+  assert.equal(num(d.db, `SELECT count(*) FROM customers c WHERE NOT EXISTS (SELECT 1 FROM orders WHERE customer_id = c.id)
+    AND updated_at != created_at AND updated_at IS NOT (SELECT min(at) FROM group_activity WHERE customer_id = c.id)`), 0);
+});
+
+// The level the GMV reaches with the default thresholds of 1000, 5000, 20000 and 50000 yuan.
+const levelFor = (gmv) => 1 + [100000, 500000, 2000000, 5000000].filter((t) => gmv >= t).length;
+
+test('ambassadors: buyers enrolled after they came and bought, with unique poster-safe codes', () => {
+  const amb = num(d.db, 'SELECT count(*) FROM ambassadors');
+  const buyers = num(d.db, 'SELECT count(*) FROM customers WHERE order_count > 0');
+  assert.ok(amb >= 3 && amb <= Math.max(3, 0.004 * buyers), `ambassadors ${amb} of ${buyers} buyers`);
+  assert.equal(num(d.db, `SELECT count(*) FROM ambassadors a JOIN customers c ON c.id = a.customer_id
+    WHERE c.order_count = 0 OR a.created_at <= c.created_at OR a.created_at <= c.first_order_at OR a.created_at >= ${END_TS}
+      OR a.commission_pct NOT BETWEEN 5 AND 15 OR a.updated_at < a.created_at OR a.updated_at >= ${END_TS}`), 0);
+  assert.equal(num(d.db, 'SELECT count(DISTINCT referral_code) FROM ambassadors'), amb);
+  assert.equal(num(d.db, `SELECT count(*) FROM ambassadors WHERE length(referral_code) != 8
+    OR referral_code GLOB '*[^ABCDEFGHJKLMNPQRSTUVWXYZ23456789]*'`), 0);
+});
+
+test('referred orders: every commission is what the daemon books for its order', () => {
+  const bound = num(d.db, 'SELECT count(*) FROM orders WHERE customer_id IS NOT NULL');
+  const referred = num(d.db, 'SELECT count(*) FROM orders WHERE customer_id IS NOT NULL AND referral_code IS NOT NULL');
+  assert.ok(referred > 0.03 * bound && referred < 0.12 * bound, `referred ${referred} of ${bound} bound orders`);
+  assert.ok(num(d.db, 'SELECT count(*) FROM orders WHERE customer_id IS NULL AND referral_code IS NOT NULL') > 0, 'some unbound orders referred');
+  // one earning per referred order, none for any other, no reversal entries
+  assert.equal(num(d.db, 'SELECT count(*) FROM commissions'), num(d.db, 'SELECT count(*) FROM orders WHERE referral_code IS NOT NULL'));
+  assert.equal(num(d.db, `SELECT count(*) FROM orders o WHERE referral_code IS NOT NULL AND NOT EXISTS (
+    SELECT 1 FROM commissions k WHERE k.order_id = o.id AND k.kind = 'earn')`), 0);
+  assert.equal(num(d.db, `SELECT count(*) FROM commissions k JOIN orders o ON o.id = k.order_id
+    JOIN ambassadors a ON a.id = k.ambassador_id
+    WHERE k.kind != 'earn' OR o.referral_code IS NOT a.referral_code
+      OR k.amount_cents != o.amount_cents * a.commission_pct / 100 OR k.order_cents != o.amount_cents
+      OR k.settle_at != o.paid_at + 15 * 86400 OR k.created_at != o.paid_at
+      OR k.status != CASE WHEN o.status != 'paid' THEN 'reversed' WHEN k.settle_at <= ${END_TS} THEN 'settled' ELSE 'pending' END
+      OR (k.status = 'settled' AND k.updated_at != k.settle_at) OR (k.status = 'pending' AND k.updated_at != k.created_at)
+      OR (k.status = 'reversed' AND NOT (k.updated_at > k.created_at AND k.updated_at <= o.updated_at AND k.updated_at < k.settle_at))
+      OR o.paid_at <= a.created_at OR o.customer_id IS a.customer_id`), 0);
+  assert.ok(num(d.db, "SELECT count(*) FROM commissions WHERE status = 'reversed'") > 0);
+  assert.ok(num(d.db, "SELECT count(*) FROM commissions WHERE status = 'pending'") > 0);
+
+  // the ambassadors' figures are what their standing earnings give
+  assert.equal(num(d.db, `SELECT count(*) FROM ambassadors a LEFT JOIN (
+      SELECT ambassador_id, count(*) AS n, sum(order_cents) AS s FROM commissions
+      WHERE kind = 'earn' AND status != 'reversed' GROUP BY ambassador_id) k ON k.ambassador_id = a.id
+    WHERE a.referred_orders != coalesce(k.n, 0) OR a.referred_gmv_cents != coalesce(k.s, 0)`), 0);
+  // the level followed the GMV up as it came and went, never down; updated_at moved with it
+  const steps = new Map();
+  for (const line of sqlite(d.db, "SELECT ambassador_id, id, created_at, order_cents, status, updated_at FROM commissions WHERE kind = 'earn' ORDER BY id").split('\n')) {
+    const [a, id, at, cents, status, upd] = line.split('|');
+    if (!steps.has(a)) steps.set(a, []);
+    steps.get(a).push([Number(at), 2 * Number(id), Number(cents)]);
+    if (status === 'reversed') steps.get(a).push([Number(upd), 2 * Number(id) + 1, -Number(cents)]);
+  }
+  let levelled = 0;
+  for (const line of sqlite(d.db, 'SELECT id, level, referred_gmv_cents, created_at, updated_at FROM ambassadors').split('\n')) {
+    const [id, level, gmv, created, updated] = line.split('|').map(Number);
+    const s = (steps.get(String(id)) || []).sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+    let run = 0;
+    let peak = 0;
+    for (const [, , c] of s) peak = Math.max(peak, (run += c));
+    assert.equal(run, gmv);
+    assert.equal(level, levelFor(peak), `ambassador ${id}`);
+    assert.equal(updated, Math.max(created, ...s.map((x) => x[0])));
+    levelled += level > 1;
+  }
+  assert.ok(levelled > 0, 'an ambassador went up a level');
 });
 
 test('the database is sound: integrity, foreign keys, the schema as migrated', () => {
@@ -257,6 +373,31 @@ test('the daemon starts on the demo database and the admin logs in', async () =>
     assert.equal(users.status, 200, users.text);
     const names = users.json.data.map((u) => u.username).sort();
     assert.deepEqual(names, ['admin', 'azhe', 'lingling', 'xiaomei']);
+
+    const groups = await d.req('GET', '/api/v1/groups', { session: s });
+    assert.equal(groups.status, 200, groups.text);
+    assert.equal(groups.json.data.length, num(d.db, 'SELECT count(*) FROM groups'));
+    assert.equal(groups.json.data.reduce((n, g) => n + g.members, 0), num(d.db, 'SELECT count(*) FROM group_members'));
+    const members = await d.req('GET', `/api/v1/groups/${groups.json.data[0].id}/members`, { session: s });
+    assert.equal(members.status, 200, members.text);
+    assert.ok(members.json.data.length > 0);
+
+    const ambs = await d.req('GET', '/api/v1/ambassadors', { session: s });
+    assert.equal(ambs.status, 200, ambs.text);
+    assert.equal(ambs.json.data.length, num(d.db, 'SELECT count(*) FROM ambassadors'));
+    for (const a of ambs.json.data) {
+      const [orders, gmv, pending, settled] = sqlite(d.db, `SELECT referred_orders, referred_gmv_cents,
+        (SELECT coalesce(sum(amount_cents), 0) FROM commissions WHERE ambassador_id = a.id AND status = 'pending'),
+        (SELECT coalesce(sum(amount_cents), 0) FROM commissions WHERE ambassador_id = a.id AND status = 'settled')
+        FROM ambassadors a WHERE id = ${a.id}`).split('|').map(Number);
+      assert.deepEqual([a.referred_orders, a.referred_gmv_cents, a.commission_pending_cents, a.commission_settled_cents],
+        [orders, gmv, pending, settled]);
+      assert.match(a.referral_code, /^[A-HJ-NP-Z2-9]{8}$/);
+    }
+    const top = ambs.json.data.reduce((x, y) => (y.referred_orders > x.referred_orders ? y : x));
+    const ledger = await d.req('GET', `/api/v1/ambassadors/${top.id}/commissions`, { session: s });
+    assert.equal(ledger.status, 200, ledger.text);
+    assert.ok(ledger.json.data.length > 0);
   } finally {
     await d.stop();
   }

@@ -19,4 +19,6 @@ BENCH_DB="$tmp/scrm.db" sh tests/bench/loyalty.sh
 echo
 BENCH_DB="$tmp/scrm.db" sh tests/bench/segments.sh
 echo
+BENCH_DB="$tmp/scrm.db" sh tests/bench/analytics.sh
+echo
 sh tests/bench/sops.sh
