@@ -5,6 +5,8 @@
 #   make fuzz     the libFuzzer harnesses of tests/fuzz/ for FUZZ_SECONDS each
 #   make bench    benchmarks (figures, not pass/fail)
 #   make install  binary, web/, migrations/ and the systemd unit under $(PREFIX)
+#   make web      the dashboard: npm ci from web/package-lock.json, then esbuild
+#                 bundles web/src/ into web/assets/ (served by the daemon)
 
 PREFIX   ?= /usr/local
 DATADIR  ?= $(PREFIX)/share/scrmd
@@ -48,13 +50,32 @@ FUZZERS      := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_LIBS    = $(shell pkg-config --libs sqlite3 jansson 2>/dev/null) -lpthread -lm
 
 .PHONY: all deps test-deps fuzz-deps bench-deps run test unit fuzz fuzz-build bench install \
-	uninstall clean format check-format
+	uninstall clean format check-format web e2e-deps
 .DEFAULT_GOAL := all
 
 all: $(B)/scrmd
 
 deps:
 	@sh contrib/install-deps.sh build
+
+# The dashboard: packages from the lockfile only, bundled into web/assets/.
+WEB_SRC := $(shell find web/src -type f 2>/dev/null) web/build.mjs web/package.json
+
+web: web/assets/main.js
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	@echo "  NPM     web (npm ci)"
+	@cd web && npm ci --no-audit --no-fund --loglevel=error >/dev/null
+
+web/assets/main.js: $(WEB_SRC) web/node_modules/.package-lock.json
+	@cd web && node build.mjs
+
+# The browser tests' packages (playwright-core): from their lockfile only.
+e2e-deps: tests/e2e/node_modules/.package-lock.json
+
+tests/e2e/node_modules/.package-lock.json: tests/e2e/package-lock.json
+	@echo "  NPM     tests/e2e (npm ci)"
+	@cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null
 
 test-deps:
 	@sh contrib/install-deps.sh test
@@ -139,21 +160,24 @@ fuzz: fuzz-build
 	    -artifact_prefix=$(B)/fuzz/artifacts/$$n- $(B)/fuzz/corpus/$$n $$seed; \
 	done
 
-run: deps all
+run: deps all web
 	@mkdir -p data
 	./$(B)/scrmd serve
 
-test: test-deps all $(B)/scrmd-asan unit fuzz-build
+test: test-deps all web e2e-deps $(B)/scrmd-asan unit fuzz-build
 	@sh tests/run.sh
 
-bench: bench-deps all
+bench: bench-deps all web e2e-deps
 	@sh tests/bench/run.sh
 
-install: all
+install: all web
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(DATADIR) $(DESTDIR)/etc/scrmd
 	install -m 0755 $(B)/scrmd $(DESTDIR)$(PREFIX)/bin/scrmd
 	rm -rf $(DESTDIR)$(DATADIR)/web $(DESTDIR)$(DATADIR)/migrations
-	cp -R web migrations $(DESTDIR)$(DATADIR)/
+	install -d $(DESTDIR)$(DATADIR)/web/assets
+	install -m 0644 web/index.html web/favicon.svg $(DESTDIR)$(DATADIR)/web/
+	install -m 0644 web/assets/* $(DESTDIR)$(DATADIR)/web/assets/
+	cp -R migrations $(DESTDIR)$(DATADIR)/
 	install -m 0644 README.md config.example.ini $(DESTDIR)$(DATADIR)/
 	install -D -m 0644 contrib/scrmd.service $(DESTDIR)/etc/systemd/system/scrmd.service
 	sed -i 's|/usr/local|$(PREFIX)|g' $(DESTDIR)/etc/systemd/system/scrmd.service
@@ -172,6 +196,6 @@ format:
 	clang-format -i $(SRC) $(shell find include tests/unit tests/fuzz -name '*.[ch]')
 
 clean:
-	rm -rf $(B)
+	rm -rf $(B) web/assets
 
 -include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(FUZZ_LIB_OBJ:.o=.d)

@@ -5,9 +5,9 @@
 set -eu
 want="build-essential pkg-config libmicrohttpd-dev libsqlite3-dev libjansson-dev libcurl4-openssl-dev libssl-dev tzdata ca-certificates"
 case "${1:-build}" in
-  build) ;;
-  test)  want="$want libcmocka-dev nodejs sqlite3 curl" ;;
-  bench) want="$want wrk sqlite3 curl nodejs bc" ;;
+  build) want="$want nodejs npm" ;;
+  test)  want="$want nodejs npm libcmocka-dev sqlite3 curl fonts-wqy-microhei chromium" ;;
+  bench) want="$want nodejs npm wrk sqlite3 curl bc chromium fonts-wqy-microhei" ;;
   *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
 esac
 missing=""
@@ -16,8 +16,9 @@ for p in $want; do
     missing="$missing $p"
   fi
 done
-# nodejs may come from elsewhere than Debian (a newer node on PATH is fine)
+# node and npm may come from elsewhere than Debian (newer ones on PATH are fine)
 case "$missing" in *nodejs*) command -v node >/dev/null 2>&1 && missing=$(echo "$missing" | sed 's/ nodejs//') ;; esac
+case "$missing" in *npm*) command -v npm >/dev/null 2>&1 && missing=$(echo "$missing" | sed 's/ npm//') ;; esac
 [ -z "$missing" ] && exit 0
 echo "installing:$missing"
 SUDO=""

@@ -3,6 +3,7 @@
 #   unit tests (cmocka)            build/unit/*       and build/unit-asan/* (ASan+UBSan)
 #   API tests against real daemons  build/scrmd        and build/scrmd-asan
 #   the rule compiler's fuzzer      build/fuzz/fuzz_rules, FUZZ_TEST_SECONDS (20)
+#   the dashboard in a browser      tests/e2e/ (headless Chromium against build/scrmd)
 # A suite binary that crashes counts as a failure even if it printed no result.
 set -u
 cd "$(dirname "$0")/.."
@@ -85,11 +86,36 @@ run_api() { # binary label
 	printf '%-44s %4d passed, %d failed\n' "$2" "$p" "$f"
 }
 
+# the dashboard's journeys in headless Chromium (Debian's chromium package,
+# driven by playwright-core from tests/e2e/node_modules), against build/scrmd
+# serving web/: tallied like the API tests
+run_e2e() { # label
+	chromium=${CHROMIUM:-$(command -v chromium || echo /usr/bin/chromium)}
+	rm -f tests/e2e/screenshots/FAILED-*.png # a failed test's page, from the last run
+	SCRM_BIN=build/scrmd CHROMIUM="$chromium" node --test --test-concurrency=2 --test-reporter=tap tests/e2e/ \
+		>"$results/e2e.tap" 2>&1
+	rc=$?
+	p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$results/e2e.tap" | tail -n 1)
+	f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$results/e2e.tap" | tail -n 1)
+	p=${p:-0}
+	f=${f:-0}
+	if [ $rc -ne 0 ]; then
+		grep -B2 -A40 -E '^ *not ok ' "$results/e2e.tap" | head -300 >&2
+		if [ "$f" -eq 0 ]; then
+			f=1
+			tail -n 40 "$results/e2e.tap" >&2
+		fi
+	fi
+	echo "$p $f" >>"$results/counts"
+	printf '%-44s %4d passed, %d failed\n' "$1" "$p" "$f"
+}
+
 run_units build/unit unit
 run_units build/unit-asan unit-asan
 run_fuzz fuzz_rules
 run_api build/scrmd api
 run_api build/scrmd-asan api-asan
+run_e2e e2e
 
 passed=$(awk '{s+=$1} END {print s+0}' "$results/counts")
 failed=$(awk '{s+=$2} END {print s+0}' "$results/counts")

@@ -134,6 +134,7 @@ int api_openapi(const struct req *rq, struct resp *rs);
 int api_auth_login(const struct req *rq, struct resp *rs);
 int api_auth_logout(const struct req *rq, struct resp *rs);
 int api_me_get(const struct req *rq, struct resp *rs);
+int api_auth_session(const struct req *rq, struct resp *rs);
 int api_me_patch(const struct req *rq, struct resp *rs);
 int api_users_list(const struct req *rq, struct resp *rs);
 int api_users_create(const struct req *rq, struct resp *rs);

@@ -20,6 +20,7 @@ const struct route http_routes[] = {
      "auth.login"},
     {"POST", "/api/v1/auth/logout", api_auth_logout, ROLE_NONE, R_PUBLIC | R_OPT_BODY,
      "auth.logout"},
+    {"GET", "/api/v1/auth/session", api_auth_session, ROLE_NONE, R_PUBLIC, "auth.session"},
     {"GET", "/api/v1/me", api_me_get, V, 0, "me.get"},
     {"PATCH", "/api/v1/me", api_me_patch, V, R_BODY, "me.update"},
 

@@ -268,3 +268,24 @@ test('the admin may also use PATCH /me with a merge-patch content type', async (
   const r2 = await d.req('PATCH', '/api/v1/me', { session: admin, body: { display_name: 'Administrator' } });
   assert.equal(r2.status, 200);
 });
+
+test('GET /auth/session: who is signed in, and 200 with nulls (not 401) when nobody is', async () => {
+  const none = { user: null, role: null, auth: null, token: null };
+  let r = await d.req('GET', '/api/v1/auth/session');
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.json, none);
+  r = await d.req('GET', '/api/v1/auth/session', { token: 'scrm_not-a-token' });
+  assert.deepEqual([r.status, r.json], [200, none], 'a bad token is nobody');
+  r = await d.req('GET', '/api/v1/auth/session', { headers: { Cookie: 'scrm_session=forged' } });
+  assert.deepEqual([r.status, r.json], [200, none], 'a forged cookie is nobody');
+  r = await d.req('GET', '/api/v1/auth/session', { session: admin });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.user.username, 'admin');
+  assert.equal(r.json.auth, 'session');
+  assert.equal(r.json.csrf_token, admin.csrf, 'a reloaded dashboard gets its CSRF token back');
+  const me = await d.req('GET', '/api/v1/me', { session: admin });
+  assert.deepEqual(r.json, me.json, 'signed in, it answers what /me answers');
+  r = await d.req('GET', '/api/v1/auth/session', { token: viewerTok });
+  assert.deepEqual([r.json.role, r.json.auth, r.json.user], ['viewer', 'token', null]);
+  assertError(await d.req('POST', '/api/v1/auth/session', { session: admin, body: {} }), 405, 'method_not_allowed');
+});

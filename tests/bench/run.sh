@@ -22,3 +22,5 @@ echo
 BENCH_DB="$tmp/scrm.db" sh tests/bench/analytics.sh
 echo
 sh tests/bench/sops.sh
+echo
+BENCH_DB="$tmp/scrm.db" sh tests/bench/web.sh
