@@ -24,9 +24,12 @@ struct static_file {
 	const char *type;
 	char etag[48];
 	bool immutable; /* hashed asset name: cache for a long time */
+	bool gzip;      /* the body is the file's precompressed NAME.gz */
 };
 int http_static_init(const char *root);
 void http_static_shutdown(void);
-int http_static_open(const char *path, struct static_file *out);
+/* gzip_ok: the client accepts gzip, so NAME.gz is answered for NAME when the
+ * build left one next to it. */
+int http_static_open(const char *path, bool gzip_ok, struct static_file *out);
 
 #endif

@@ -284,11 +284,35 @@ static void run_handler(struct rctx *x)
 	}
 }
 
+/* Does an Accept-Encoding list gzip (not refused with q=0)? */
+static bool accepts_gzip(const char *ae)
+{
+	for (const char *p = ae; p && *p;) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		size_t tok = strcspn(p, " ;,");
+		if ((tok == 4 && strncasecmp(p, "gzip", 4) == 0) || (tok == 1 && *p == '*')) {
+			const char *q = memchr(p, ';', n);
+			bool refused = false;
+			if (q) {
+				const char *v = strstr(q, "q=");
+				refused = v && v < p + n && strtod(v + 2, NULL) <= 0.0;
+			}
+			return !refused;
+		}
+		p += n;
+	}
+	return false;
+}
+
 static enum MHD_Result serve_static(struct rctx *x)
 {
 	struct static_file f;
 	x->is_static = true;
-	if (http_static_open(x->path, &f) < 0)
+	const char *ae = MHD_lookup_connection_value(x->conn, MHD_HEADER_KIND, "Accept-Encoding");
+	if (http_static_open(x->path, accepts_gzip(ae), &f) < 0)
 		return reply_error(x, 404, "not_found", NULL, "no such page or file");
 	const char *inm = MHD_lookup_connection_value(x->conn, MHD_HEADER_KIND, "If-None-Match");
 	struct MHD_Response *r;
@@ -299,9 +323,13 @@ static enum MHD_Result serve_static(struct rctx *x)
 	} else {
 		r = MHD_create_response_from_fd((size_t)f.size, f.fd);
 		MHD_add_response_header(r, "Content-Type", f.type);
+		if (f.gzip)
+			MHD_add_response_header(r, "Content-Encoding", "gzip");
 		x->status = 200;
 		x->bytes = f.size;
 	}
+	/* caches keep the gzip and the plain answer apart */
+	MHD_add_response_header(r, "Vary", "Accept-Encoding");
 	add_security_headers(r, false);
 	MHD_add_response_header(r, "ETag", f.etag);
 	MHD_add_response_header(r, "Cache-Control",

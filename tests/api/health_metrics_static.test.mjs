@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import {
   ROOT, fileDaemon, rawHttp, metric, assertError, assertSecurityHeaders, sleep, unique,
 } from './lib.mjs';
@@ -17,6 +18,10 @@ const INDEX = '<!doctype html><html><head><title>fixture index</title></head><bo
 fs.writeFileSync(path.join(webRoot, 'index.html'), INDEX);
 fs.writeFileSync(path.join(webRoot, 'app-3f9a1c2b7d.js'), 'console.log("hashed asset");\n');
 fs.writeFileSync(path.join(webRoot, 'style.css'), 'body { color: black; }\n');
+// a precompressed twin, as the dashboard's build leaves them
+const BUNDLE = 'console.log("bundle");\n'.repeat(50);
+fs.writeFileSync(path.join(webRoot, 'bundle.js'), BUNDLE);
+fs.writeFileSync(path.join(webRoot, 'bundle.js.gz'), zlib.gzipSync(BUNDLE));
 fs.writeFileSync(path.join(webRoot, 'logo.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>\n');
 fs.writeFileSync(path.join(webRoot, 'data.xyz'), 'opaque\n');
 fs.writeFileSync(path.join(webRoot, '.secret'), 'HIDDEN-FILE-CONTENT\n');
@@ -271,4 +276,35 @@ test('every kind of answer carries the security headers', async () => {
   const statuses = cases.map((r) => r.status);
   assert.deepEqual(statuses, [200, 200, 401, 403, 405, 400, 200, 404]);
   cases.forEach((r, i) => assertSecurityHeaders(r.headers, { api: i !== 6, where: `case ${i}` }));
+});
+
+test('a file with a NAME.gz twin is answered gzipped to clients that accept gzip, plainly to others', async () => {
+  const ask = async (ae) => {
+    const h = ae === null ? '' : `Accept-Encoding: ${ae}\r\n`;
+    return rawHttp(d.port, `GET /bundle.js HTTP/1.1\r\nHost: 127.0.0.1\r\n${h}Connection: close\r\n\r\n`);
+  };
+  for (const ae of ['gzip', 'gzip, deflate, br', 'br;q=1.0, GZIP;q=0.5', '*']) {
+    const r = await ask(ae);
+    assert.equal(r.status, 200, ae);
+    assert.equal(r.headers['content-encoding'], 'gzip', ae);
+    assert.equal(r.headers['content-type'], 'text/javascript; charset=utf-8', ae);
+    assert.match(r.headers.vary || '', /Accept-Encoding/i);
+    assert.equal(zlib.gunzipSync(Buffer.from(r.body, 'latin1')).toString(), BUNDLE, `${ae}: the twin's bytes`);
+  }
+  for (const ae of [null, 'identity', 'gzip;q=0', 'deflate, br', '*;q=0']) {
+    const r = await ask(ae);
+    assert.equal(r.status, 200, String(ae));
+    assert.equal(r.headers['content-encoding'], undefined, String(ae));
+    assert.equal(r.body, BUNDLE, `${ae}: the plain file`);
+  }
+  // the two answers have different tags; each revalidates as itself
+  const gz = await ask('gzip');
+  const plain = await ask(null);
+  assert.notEqual(gz.headers.etag, plain.headers.etag);
+  const again = await rawHttp(d.port, `GET /bundle.js HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: gzip\r\nIf-None-Match: ${gz.headers.etag}\r\nConnection: close\r\n\r\n`);
+  assert.equal(again.status, 304);
+  // the .gz itself is still a file of its own
+  const raw = await ask(null).then(() => rawHttp(d.port, 'GET /bundle.js.gz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'));
+  assert.equal(raw.status, 200);
+  assert.equal(raw.headers['content-encoding'], undefined);
 });
