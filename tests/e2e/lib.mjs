@@ -256,8 +256,11 @@ export async function customerLinks(page, scope = '[data-page="customers"]') {
 // The pages: [path, data-page, screenshot name]. The navigation entries as the
 // shell lists them for an admin, then the deep links.
 export const NAV = [
-  ['/', 'overview'], ['/customers', 'customers'], ['/analytics', 'analytics'], ['/channels', 'channels'],
-  ['/groups', 'groups'], ['/ambassadors', 'ambassadors'], ['/admin/tokens', 'tokens'],
+  ['/', 'overview'], ['/customers', 'customers'], ['/orders', 'orders'], ['/tags', 'tags'],
+  ['/audiences', 'audiences'], ['/loyalty', 'loyalty'], ['/sops', 'sops'], ['/tasks', 'tasks'],
+  ['/analytics', 'analytics'], ['/channels', 'channels'], ['/groups', 'groups'], ['/ambassadors', 'ambassadors'],
+  ['/deliveries', 'deliveries'], ['/admin/users', 'users'], ['/admin/tokens', 'tokens'],
+  ['/admin/webhooks', 'webhooks'], ['/admin/message-channels', 'message_channels'], ['/admin/audit', 'audit'],
 ];
 export function deepLinks(seed) {
   return [
@@ -270,6 +273,11 @@ export function deepLinks(seed) {
     ['/groups', 'groups', null],
     ['/ambassadors', 'ambassadors', null],
     ['/admin/tokens', 'tokens', null],
+    ['/orders?tab=import', 'orders', 'orders-import'],
+    ['/tags?kind=manual', 'tags', null],
+    ['/tasks?who=all&state=all', 'tasks', null],
+    ['/audiences?new=1', 'audiences', 'audiences-builder'],
+    ...['points', 'tiers', 'coupons', 'rewards'].map((tab) => [`/loyalty?tab=${tab}`, 'loyalty', `loyalty-${tab}`]),
     ['/no-such-page', 'not-found', 'not-found'],
   ];
 }

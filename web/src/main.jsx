@@ -15,22 +15,54 @@ import Channels from './pages/channels.jsx';
 import Groups from './pages/groups.jsx';
 import Ambassadors from './pages/ambassadors.jsx';
 import Tokens from './pages/tokens.jsx';
+import Orders from './pages/orders.jsx';
+import Tags from './pages/tags.jsx';
+import Tasks from './pages/tasks.jsx';
+import Audiences from './pages/audiences.jsx';
+import Loyalty from './pages/loyalty.jsx';
+import Sops from './pages/sops.jsx';
+import Deliveries from './pages/deliveries.jsx';
+import Users from './pages/users.jsx';
+import Webhooks from './pages/webhooks.jsx';
+import MessageChannels from './pages/message_channels.jsx';
+import Audit from './pages/audit.jsx';
 
 // path, page, the navigation entry (none: reached from another page), who sees it
 const ROUTES = [
   { path: '/', page: Overview, nav: 'nav_overview', icon: '◎' },
   { path: '/customers', page: Customers, nav: 'nav_customers', icon: '☺' },
   { path: '/customers/:id', page: Customer, parent: '/customers' },
+  { path: '/orders', page: Orders, nav: 'nav_orders', icon: '▦' },
+  { path: '/tags', page: Tags, nav: 'nav_tags', icon: '#' },
+  { path: '/audiences', page: Audiences, nav: 'nav_audiences', icon: '⚲' },
+  { path: '/loyalty', page: Loyalty, nav: 'nav_loyalty', icon: '♦' },
+  { path: '/sops', page: Sops, nav: 'nav_sops', icon: '⏰' },
+  { path: '/tasks', page: Tasks, nav: 'nav_tasks', icon: '✓' },
   { path: '/analytics', page: Analytics, nav: 'nav_analytics', icon: '▤' },
   { path: '/channels', page: Channels, nav: 'nav_channels', icon: '⌁' },
   { path: '/groups', page: Groups, nav: 'nav_groups', icon: '◍' },
   { path: '/ambassadors', page: Ambassadors, nav: 'nav_ambassadors', icon: '★' },
+  { path: '/deliveries', page: Deliveries, nav: 'nav_deliveries', icon: '✉' },
+  { path: '/admin/users', page: Users, nav: 'nav_users', icon: '☻', admin: true },
   { path: '/admin/tokens', page: Tokens, nav: 'nav_tokens', icon: '⚿', admin: true },
+  { path: '/admin/webhooks', page: Webhooks, nav: 'nav_webhooks', icon: '⇄', admin: true },
+  { path: '/admin/message-channels', page: MessageChannels, nav: 'nav_message_channels', icon: '☏', admin: true },
+  { path: '/admin/audit', page: Audit, nav: 'nav_audit', icon: '☰', admin: true },
 ];
 
 addStrings({
-  zh: { page_not_found: '没有这个页面', back_home: '回到概览', signed_in_as: '当前用户', skip: '跳到正文' },
-  en: { page_not_found: 'No such page', back_home: 'Back to the overview', signed_in_as: 'Signed in as', skip: 'Skip to content' },
+  zh: {
+    page_not_found: '没有这个页面', back_home: '回到概览', signed_in_as: '当前用户', skip: '跳到正文',
+    nav_orders: '订单', nav_tags: '标签', nav_audiences: '人群', nav_loyalty: '会员与积分', nav_sops: 'SOP 自动化',
+    nav_tasks: '我的任务', nav_deliveries: '消息发件箱', nav_users: '用户', nav_webhooks: 'Webhook',
+    nav_message_channels: '消息通道', nav_audit: '审计日志',
+  },
+  en: {
+    page_not_found: 'No such page', back_home: 'Back to the overview', signed_in_as: 'Signed in as', skip: 'Skip to content',
+    nav_orders: 'Orders', nav_tags: 'Tags', nav_audiences: 'Audiences', nav_loyalty: 'Member club', nav_sops: 'SOP automation',
+    nav_tasks: 'My tasks', nav_deliveries: 'Outbox', nav_users: 'Users', nav_webhooks: 'Webhooks',
+    nav_message_channels: 'Message channels', nav_audit: 'Audit log',
+  },
 });
 
 function Login({ onLogin }) {

@@ -5,6 +5,7 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import Chart from 'chart.js/auto';
 import { ApiError } from './api.js';
 import { t } from './i18n.js';
+import { setQuery } from './router.js';
 
 // The signed-in user, set by main.jsx; viewers see no write buttons.
 let currentUser = null;
@@ -199,6 +200,30 @@ export function usePager() {
     next: (c) => c && setStack((s) => [...s, c]),
     prev: () => setStack((s) => (s.length > 1 ? s.slice(0, -1) : s)),
     reset: () => setStack(['']),
+  };
+}
+
+// Cursor paging kept in the URL (cursor, page); the cursors of the pages before
+// are remembered while the page is open, so "previous" steps back; after a
+// reload "previous" goes to the first page.
+export function useUrlPager(query, scope) {
+  const cursor = query.get('cursor') || '';
+  const page = cursor ? Math.max(2, parseInt(query.get('page') || '2', 10) || 2) : 1;
+  const trail = useRef({ scope, list: [] });
+  if (trail.current.scope !== scope) trail.current = { scope, list: [] };
+  return {
+    cursor,
+    page,
+    next: (c) => {
+      if (!c) return;
+      trail.current.list.push({ cursor, page });
+      setQuery({ cursor: c, page: page + 1 });
+    },
+    prev: () => {
+      const last = trail.current.list.pop();
+      if (last && last.cursor) setQuery({ cursor: last.cursor, page: last.page });
+      else setQuery({ cursor: '', page: '' });
+    },
   };
 }
 

@@ -8,11 +8,11 @@ import { addStrings, money, num, t, when } from '../i18n.js';
 import { navigate, setQuery } from '../router.js';
 import {
   Async, Button, Card, ConfirmButton, ErrorBox, Field, FormError, Loading, Modal, Pager, Spinner, Stat, Table,
-  canWrite, toast, useAsync, useSubmit,
+  canWrite, toast, useAsync, useSubmit, useUrlPager,
 } from '../ui.jsx';
 import {
   ExistingLink, OwnerOptions, isExisting, PROFILE_FIELDS, ProfileFields, StageBadge, channelName, customerName, localError, newBase,
-  ownerName, postOnce, stageLabel, useChannels, useOwners, useUrlPager,
+  ownerName, postOnce, stageLabel, useChannels, useOwners,
 } from './customers.jsx';
 
 addStrings({

@@ -8,7 +8,7 @@ import { ApiError, api, get } from '../api.js';
 import { addStrings, money, num, t, when } from '../i18n.js';
 import { navigate, setQuery } from '../router.js';
 import {
-  Async, Button, Card, Field, FormError, Modal, Pager, Spinner, Table, canWrite, isAdmin, toast, useAsync, useSubmit, user,
+  Async, Button, Card, Field, FormError, Modal, Pager, Spinner, Table, canWrite, isAdmin, toast, useAsync, useSubmit, useUrlPager, user,
 } from '../ui.jsx';
 import './customers.css';
 
@@ -146,29 +146,6 @@ export function newBase() {
   return 'web-' + Date.now().toString(36) + '-' + Math.random().toString(36).slice(2, 10);
 }
 
-// Cursor paging kept in the URL (cursor, page); the cursors of the pages before
-// are remembered while the page is open, so "previous" steps back; after a
-// reload "previous" goes to the first page.
-export function useUrlPager(query, scope) {
-  const cursor = query.get('cursor') || '';
-  const page = cursor ? Math.max(2, parseInt(query.get('page') || '2', 10) || 2) : 1;
-  const trail = useRef({ scope, list: [] });
-  if (trail.current.scope !== scope) trail.current = { scope, list: [] };
-  return {
-    cursor,
-    page,
-    next: (c) => {
-      if (!c) return;
-      trail.current.list.push({ cursor, page });
-      setQuery({ cursor: c, page: page + 1 });
-    },
-    prev: () => {
-      const last = trail.current.list.pop();
-      if (last && last.cursor) setQuery({ cursor: last.cursor, page: last.page });
-      else setQuery({ cursor: '', page: '' });
-    },
-  };
-}
 
 // The API takes a q of up to 100 bytes of UTF-8: a longer one is cut, never refused.
 function clipBytes(s, max) {
