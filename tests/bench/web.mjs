@@ -1,7 +1,7 @@
 // Dashboard benchmark in headless Chromium: the time from navigation to the
 // first useful render of the overview (its figures and charts) and of the
 // customer list (its first page of rows), each in a fresh browser context (no
-// cache), median and slowest of 5; and the bytes transferred by a first load.
+// cache), median and slowest of 5; and the bytes on the wire of a first load.
 // Usage: node tests/bench/web.mjs BASE_URL USERNAME PASSWORD
 import { chromium } from '../e2e/node_modules/playwright-core/index.mjs';
 
@@ -21,10 +21,12 @@ async function load(path, selector) {
   const ctx = await session();
   const page = await ctx.newPage();
   let bytes = 0;
-  page.on('response', async (res) => {
+  // bytes on the wire: the encoded (gzipped) bodies and the headers
+  page.on('requestfinished', async (req) => {
     try {
-      bytes += (await res.body()).length;
-    } catch { /* a redirect or an aborted request has no body */ }
+      const s = await req.sizes();
+      bytes += s.responseBodySize + s.responseHeadersSize;
+    } catch { /* an aborted request has no sizes */ }
   });
   const t0 = Date.now();
   await page.goto(base + path);
