@@ -62,11 +62,15 @@ void delivery_clear(struct delivery *d);
 int store_delivery_add(struct store_db *db, struct delivery *d);
 int store_delivery_get(struct store_db *db, int64_t id, struct delivery *out);
 typedef void (*store_delivery_cb)(void *arg, const struct delivery *d);
-/* Newest first, ids below `before` (0: from the newest); status and the
- * webhook filter when not NULL / 0. */
-int store_delivery_list(struct store_db *db, const char *status, int64_t webhook_id, int64_t before,
+/* Which deliveries: each filter applies when not NULL / 0. */
+struct delivery_filter {
+	const char *status;
+	int64_t webhook_id, channel_id;
+};
+/* Newest first, ids below `before` (0: from the newest). */
+int store_delivery_list(struct store_db *db, const struct delivery_filter *f, int64_t before,
                         int limit, store_delivery_cb cb, void *arg);
-int64_t store_delivery_total(struct store_db *db, const char *status, int64_t webhook_id);
+int64_t store_delivery_total(struct store_db *db, const struct delivery_filter *f);
 
 /* The sender's side. Claim up to limit due deliveries (pending or failed with
  * next_attempt_at <= now), oldest due first: each becomes `sending` with one

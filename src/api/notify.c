@@ -311,11 +311,16 @@ static int list_deliveries(const struct req *rq, struct resp *rs, int64_t webhoo
 	    strcmp(s, "failed") != 0 && strcmp(s, "delivered") != 0 && strcmp(s, "dead") != 0)
 		return api_error(rs, 422, "validation_failed", "status",
 		                 "status must be pending, sending, failed, delivered or dead");
+	struct delivery_filter f = {.status = s, .webhook_id = webhook_id};
+	const char *ch = http_req_query(rq, "channel_id");
+	if (ch && (!str_to_i64(ch, &f.channel_id) || f.channel_id < 1))
+		return api_error(rs, 422, "validation_failed", "channel_id",
+		                 "channel_id must be a message channel id");
 	struct store_db *db = store_reader();
 	json_t *data = json_array();
 	store_read_begin(db);
-	int st = store_delivery_list(db, s, webhook_id, pg.after, pg.limit + 1, add_delivery, data);
-	int64_t total = pg.count ? store_delivery_total(db, s, webhook_id) : -1;
+	int st = store_delivery_list(db, &f, pg.after, pg.limit + 1, add_delivery, data);
+	int64_t total = pg.count ? store_delivery_total(db, &f) : -1;
 	store_read_end(db);
 	if (st != ST_OK) {
 		json_decref(data);

@@ -343,41 +343,50 @@ static int each_delivery(struct store_db *db, sqlite3_stmt *st, store_delivery_c
 	return rc == SQLITE_DONE ? ST_OK : -rc;
 }
 
-int store_delivery_list(struct store_db *db, const char *status, int64_t webhook_id, int64_t before,
+int store_delivery_list(struct store_db *db, const struct delivery_filter *f, int64_t before,
                         int limit, store_delivery_cb cb, void *arg)
 {
-	/* the two filters as index-friendly alternatives: by status, by webhook,
-	 * or neither, each walking ids downwards */
+	/* the filters as index-friendly alternatives: by webhook, by channel, by
+	 * status, or none, each walking ids downwards; the others are checked */
+#define OTHERS                                                                                     \
+	" AND (:s IS NULL OR status = :s) AND (:wh = 0 OR webhook_id = :wh)"                       \
+	" AND (:ch = 0 OR channel_id = :ch) ORDER BY id DESC LIMIT :lim"
+	static const char by_webhook[] =
+	    "SELECT " DELIVERY_COLS
+	    " FROM deliveries WHERE webhook_id = :wh AND id < :before" OTHERS;
+	static const char by_channel[] =
+	    "SELECT " DELIVERY_COLS
+	    " FROM deliveries WHERE channel_id = :ch AND id < :before" OTHERS;
 	static const char by_status[] =
-	    "SELECT " DELIVERY_COLS " FROM deliveries WHERE status = :s AND id < :before"
-	    " AND (:wh = 0 OR webhook_id = :wh) ORDER BY id DESC LIMIT :lim";
-	static const char by_webhook[] = "SELECT " DELIVERY_COLS " FROM deliveries"
-	                                 " WHERE webhook_id = :wh AND id < :before"
-	                                 " ORDER BY id DESC LIMIT :lim";
-	static const char all[] = "SELECT " DELIVERY_COLS " FROM deliveries WHERE id < :before"
-	                          " ORDER BY id DESC LIMIT :lim";
-	sqlite3_stmt *st = db_stmt(db, status ? by_status : webhook_id ? by_webhook : all);
+	    "SELECT " DELIVERY_COLS " FROM deliveries WHERE status = :s AND id < :before" OTHERS;
+	static const char all[] =
+	    "SELECT " DELIVERY_COLS " FROM deliveries WHERE id < :before" OTHERS;
+#undef OTHERS
+	sqlite3_stmt *st = db_stmt(db, f->webhook_id   ? by_webhook
+	                               : f->channel_id ? by_channel
+	                               : f->status     ? by_status
+	                                               : all);
 	if (!st)
 		return ST_ERR;
-	if (status)
-		db_bind_text(st, ":s", status);
-	if (status || webhook_id)
-		db_bind_i64(st, ":wh", webhook_id);
+	db_bind_text(st, ":s", f->status);
+	db_bind_i64(st, ":wh", f->webhook_id);
+	db_bind_i64(st, ":ch", f->channel_id);
 	db_bind_i64(st, ":before", before > 0 ? before : INT64_MAX);
 	db_bind_i64(st, ":lim", limit);
 	return each_delivery(db, st, cb, arg, NULL);
 }
 
-int64_t store_delivery_total(struct store_db *db, const char *status, int64_t webhook_id)
+int64_t store_delivery_total(struct store_db *db, const struct delivery_filter *f)
 {
 	static const char sql[] =
 	    "SELECT count(*) FROM deliveries WHERE (:s IS NULL OR status = :s)"
-	    " AND (:wh = 0 OR webhook_id = :wh)";
+	    " AND (:wh = 0 OR webhook_id = :wh) AND (:ch = 0 OR channel_id = :ch)";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	if (!st)
 		return -1;
-	db_bind_text(st, ":s", status);
-	db_bind_i64(st, ":wh", webhook_id);
+	db_bind_text(st, ":s", f->status);
+	db_bind_i64(st, ":wh", f->webhook_id);
+	db_bind_i64(st, ":ch", f->channel_id);
 	return db_scalar(db, st);
 }
 

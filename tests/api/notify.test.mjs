@@ -116,6 +116,16 @@ test('a webhook channel posts signed JSON; the outbox records it delivered', asy
   assert.ok(delivered.some((x) => x.id === dl.id));
   assertError(await d.req('GET', '/api/v1/deliveries?status=lost', op), 422, 'validation_failed', 'status');
   assertError(await d.req('GET', '/api/v1/deliveries', viewer), 403, 'forbidden');
+  // by message channel, alone and with a status: exactly that channel's messages
+  const all = (await listAll(d, '/api/v1/deliveries', op)).items;
+  for (const q of [`channel_id=${ch.id}`, `channel_id=${ch.id}&status=delivered`]) {
+    const got = await listAll(d, `/api/v1/deliveries?${q}`, op, { limit: 1, count: true });
+    const want = all.filter((x) => x.channel_id === ch.id && (!q.includes('status') || x.status === 'delivered'));
+    assert.deepEqual(got.items.map((x) => x.id), want.map((x) => x.id), q);
+    assert.equal(got.total, want.length, `${q}: total`);
+  }
+  assert.deepEqual((await listAll(d, '/api/v1/deliveries?channel_id=99999999', op)).items, []);
+  for (const bad of ['0', '-1', 'x', '1.5']) assertError(await d.req('GET', `/api/v1/deliveries?channel_id=${bad}`, op), 422, 'validation_failed', 'channel_id');
   // bad test messages
   assertError(await post(`/api/v1/message-channels/${ch.id}/test`, {}), 422, 'validation_failed', 'text');
   assertError(await post(`/api/v1/message-channels/${ch.id}/test`, { text: '' }), 422, 'validation_failed', 'text');

@@ -25,7 +25,7 @@ addStrings({
     dl_kind_event: '事件 Webhook', dl_payload: '消息内容（payload）', dl_text: '消息文本', dl_test: '测试消息', dl_sop: '来自 SOP #{id}', dl_sop_label: '来源',
     dl_retry: '立即重试', dl_retried: '已重新排队发送', dl_retry_hint: '失败或已放弃的消息可以立即重新发送。',
     dl_detail: '投递 #{id}', dl_close: '关闭详情', dl_refresh: '刷新', dl_none: '没有符合条件的消息',
-    dl_scan_note: '按通道筛选：已检查 {n} 条消息', dl_operators_only: '发件箱只对运营和管理员开放。',
+    dl_operators_only: '发件箱只对运营和管理员开放。',
     dl_no_channels: '还没有消息通道', dl_open: '查看', dl_waiting: '等待发送结果…', dl_outcome: '投递结果',
     dl_open_outbox: '在发件箱中查看', dl_not_retryable: '只有失败或已放弃的消息可以重试；这条正在等待、发送中或已送达。',
   },
@@ -40,7 +40,7 @@ addStrings({
     dl_kind_event: 'Event webhook', dl_payload: 'Payload', dl_text: 'Message text', dl_test: 'test message', dl_sop: 'from SOP #{id}', dl_sop_label: 'Source',
     dl_retry: 'Retry now', dl_retried: 'Queued to be sent again', dl_retry_hint: 'A failed or dead message can be sent again now.',
     dl_detail: 'Delivery #{id}', dl_close: 'Close', dl_refresh: 'Refresh', dl_none: 'No message matches',
-    dl_scan_note: 'Filtered by channel: {n} messages looked at', dl_operators_only: 'The outbox is open to operators and admins.',
+    dl_operators_only: 'The outbox is open to operators and admins.',
     dl_no_channels: 'No message channel yet', dl_open: 'Open', dl_waiting: 'Waiting for the outcome…', dl_outcome: 'Outcome',
     dl_open_outbox: 'See it in the outbox', dl_not_retryable: 'Only failed and dead messages can be retried; this one is waiting, being sent or delivered.',
   },
@@ -202,22 +202,9 @@ export function DeliveryDetail({ id, channels, onChanged, compact = false }) {
   );
 }
 
-// With a channel filter the API (which filters by status only) is read page by
-// page and the rows of that channel kept: at most 10 pages of 200 per screen.
-async function loadPage({ status, channel, cursor }) {
-  if (!channel) return get('/deliveries', { status, cursor, limit: 50 });
-  const want = Number(channel);
-  const rows = [];
-  let c = cursor;
-  let scanned = 0;
-  for (let i = 0; i < 10; i++) {
-    const r = await get('/deliveries', { status, cursor: c, limit: 200 });
-    scanned += r.data.length;
-    for (const d of r.data) if (d.channel_id === want) rows.push(d);
-    c = r.next_cursor;
-    if (!c || rows.length >= 50) break;
-  }
-  return { data: rows, next_cursor: c || null, scanned };
+// Status and channel are filtered by the API (GET /deliveries?status=&channel_id=).
+function loadPage({ status, channel, cursor }) {
+  return get('/deliveries', { status, channel_id: channel, cursor, limit: 50 });
 }
 
 export default function Deliveries({ query }) {
@@ -286,7 +273,6 @@ function Outbox({ status, channel, id, query }) {
         </div>
         <Async state={list}>{(d) => (
           <div class={list.loading ? 'dl-stale' : ''} aria-busy={list.loading ? 'true' : 'false'}>
-            {channel && <p class="muted">{t('dl_scan_note', { n: num(d.scanned) })}</p>}
             <DeliveriesTable rows={d.data} channels={channels.data}
               link={(x) => `/deliveries?${new URLSearchParams({ ...(status && { status }), ...(channel && { channel_id: channel }), ...(pager.cursor && { cursor: pager.cursor, page: pager.page }), id: x.id })}`} />
             <Pager pager={pager} nextCursor={d.next_cursor} busy={list.loading} />
