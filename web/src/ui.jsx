@@ -90,8 +90,7 @@ export function Button({ busy, children, class: cls = '', ...rest }) {
 
 // A form field: the label, the control, and the API error that names this field.
 export function Field({ label, name, error, hint, children }) {
-  const mine = error instanceof ApiError && error.field &&
-    (error.field === name || error.field.startsWith(name + '.') || error.field.startsWith(name + '['));
+  const mine = names(error, name);
   return (
     <label class={`field ${mine ? 'has-error' : ''}`}>
       <span class="field-label">{label}</span>
@@ -102,10 +101,27 @@ export function Field({ label, name, error, hint, children }) {
   );
 }
 
+const names = (error, name) => error instanceof ApiError && error.field &&
+  (error.field === name || error.field.startsWith(name + '.') || error.field.startsWith(name + '['));
+
+// A group of controls (check boxes, radios) with its legend and the API error
+// naming it: a Field for controls that cannot sit inside one <label>.
+export function FieldGroup({ label, name, error, hint, children, class: cls = '' }) {
+  const mine = names(error, name);
+  return (
+    <fieldset class={`fgroup ${mine ? 'has-error' : ''} ${cls}`}>
+      <legend class="field-label">{label}</legend>
+      {children}
+      {hint && !mine && <span class="field-hint">{hint}</span>}
+      {mine && <span class="field-error" role="alert" data-field-error={name}>{error.message}</span>}
+    </fieldset>
+  );
+}
+
 // An error of a form submission that names no field of the form shows above the buttons.
 export function FormError({ error, fields }) {
   if (!error) return null;
-  if (error instanceof ApiError && error.field && fields.some((f) => error.field === f || error.field.startsWith(f + '.') || error.field.startsWith(f + '['))) return null;
+  if (fields.some((f) => names(error, f))) return null;
   return <ErrorBox error={error} />;
 }
 

@@ -46,21 +46,6 @@ addStrings({
   },
 });
 
-// A group of controls (check boxes, radios) with its legend and the API error
-// naming it: a Field for controls that cannot sit inside one <label>.
-export function FieldGroup({ label, name, error, hint, children, class: cls = '' }) {
-  const f = error instanceof ApiError && error.field;
-  const mine = f && (f === name || f.startsWith(name + '.') || f.startsWith(name + '['));
-  return (
-    <fieldset class={`fgroup ${mine ? 'has-error' : ''} ${cls}`}>
-      <legend class="field-label">{label}</legend>
-      {children}
-      {hint && !mine && <span class="field-hint">{hint}</span>}
-      {mine && <span class="field-error" role="alert" data-field-error={name}>{error.message}</span>}
-    </fieldset>
-  );
-}
-
 export const DELIVERY_STATUSES = ['pending', 'sending', 'failed', 'delivered', 'dead'];
 const BADGE = { delivered: 'ok', failed: 'warn', dead: 'bad' };
 export const isFinal = (d) => d && (d.status === 'delivered' || d.status === 'dead');

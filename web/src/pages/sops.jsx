@@ -10,11 +10,11 @@ import { ApiError, del, get, patch, post } from '../api.js';
 import { addStrings, num, t, when } from '../i18n.js';
 import { navigate, setQuery } from '../router.js';
 import {
-  Async, Button, Card, ConfirmButton, ErrorBox, Field, FormError, Modal, Pager, Table, canWrite, isAdmin, toast,
+  Async, Button, Card, ConfirmButton, ErrorBox, Field, FieldGroup, FormError, Modal, Pager, Table, canWrite, isAdmin, toast,
   useAsync, useSubmit, useUrlPager,
 } from '../ui.jsx';
 import { useOwners } from './customers.jsx';
-import { FieldGroup, channelLabel, useMessageChannels } from './deliveries.jsx';
+import { channelLabel, useMessageChannels } from './deliveries.jsx';
 import './sops.css';
 
 addStrings({

@@ -6,9 +6,9 @@ import { ApiError, del, get, patch, post } from '../api.js';
 import { addStrings, t, when } from '../i18n.js';
 import { navigate, setQuery } from '../router.js';
 import {
-  Async, Button, Card, ConfirmButton, Field, FormError, Modal, Pager, Table, isAdmin, toast, useAsync, useSubmit, useUrlPager,
+  Async, Button, Card, ConfirmButton, Field, FieldGroup, FormError, Modal, Pager, Table, isAdmin, toast, useAsync, useSubmit, useUrlPager,
 } from '../ui.jsx';
-import { DELIVERY_STATUSES, DeliveriesTable, FieldGroup } from './deliveries.jsx';
+import { DELIVERY_STATUSES, DeliveriesTable } from './deliveries.jsx';
 
 addStrings({
   zh: {
