@@ -190,6 +190,7 @@ int api_sops_delete(const struct req *rq, struct resp *rs);
 int api_sops_runs(const struct req *rq, struct resp *rs);
 int api_sops_run_now(const struct req *rq, struct resp *rs);
 int api_sops_dry_run(const struct req *rq, struct resp *rs);
+int api_sops_dry_run_new(const struct req *rq, struct resp *rs);
 int api_tasks_list(const struct req *rq, struct resp *rs);
 int api_tasks_get(const struct req *rq, struct resp *rs);
 int api_tasks_patch(const struct req *rq, struct resp *rs);

@@ -16,6 +16,9 @@ struct sop;
 struct sop_run;
 struct points_rules;
 
+/* A task handed out by a SOP is due at most this many hours later. */
+#define TASK_DUE_MAX_HOURS 8760
+
 enum sop_trigger_type { TRIG_SCHEDULE, TRIG_EVENT, TRIG_DATE };
 struct sop_trigger {
 	enum sop_trigger_type type;

@@ -82,19 +82,20 @@ int store_coupon_first_expiring(struct store_db *db, int64_t customer_id, int64_
 
 struct task {
 	int64_t id, sop_id, sop_run_id, customer_id, assignee_user_id, done_at, done_by;
-	int64_t created_at, updated_at;
+	int64_t created_at, updated_at, due_at; /* due_at 0: no due time */
 	char *text, *message;
 	bool done;
 };
 void task_clear(struct task *t);
 int store_task_insert(struct store_db *db, struct task *t);
 int store_task_get(struct store_db *db, int64_t id, struct task *out);
-/* done, done_at, done_by, assignee_user_id and updated_at. */
+/* done, done_at, done_by, assignee_user_id, due_at and updated_at. */
 int store_task_update(struct store_db *db, const struct task *t);
 struct task_filter {
 	int64_t assignee; /* 0: anyone; -1: nobody (unassigned) */
 	int done;         /* -1: both; 0 open; 1 done */
 	int64_t customer_id, sop_id;
+	int64_t overdue_at; /* > 0: only open tasks due before this time */
 };
 /* Newest first below `before`. */
 int store_task_list(struct store_db *db, const struct task_filter *f, int64_t before, int limit,

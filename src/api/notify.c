@@ -253,9 +253,27 @@ static int get_channels(struct store_db *db, int64_t id, json_t **out)
 	return st;
 }
 
+/* Operators and viewers see which channels exist, to pick one for a SOP, but
+ * not where a channel points: only its id, name, kind and whether it is on. */
+static void for_role(const struct req *rq, json_t *c)
+{
+	static const char *const shown[] = {"id", "name", "kind", "enabled"};
+	if (rq->who->role == ROLE_ADMIN || !json_is_object(c))
+		return;
+	json_t *keep = json_object();
+	for (size_t i = 0; i < sizeof shown / sizeof *shown; i++)
+		json_object_set(keep, shown[i], json_object_get(c, shown[i]));
+	json_object_clear(c);
+	json_object_update(c, keep);
+	json_decref(keep);
+}
+
 int api_channels_get(const struct req *rq, struct resp *rs)
 {
-	return api_get_by_id(rq, rs, get_channels, "message channel");
+	int status = api_get_by_id(rq, rs, get_channels, "message channel");
+	if (status == 200)
+		for_role(rq, rs->body);
+	return status;
 }
 
 static void add_channel(void *arg, const struct channel *c)
@@ -270,7 +288,11 @@ static int fetch_channels(struct store_db *db, int64_t after, int limit, json_t 
 
 int api_channels_list(const struct req *rq, struct resp *rs)
 {
-	return api_list_page(rq, rs, fetch_channels, store_channel_total);
+	int status = api_list_page(rq, rs, fetch_channels, store_channel_total);
+	json_t *c, *data = status == 200 ? json_object_get(rs->body, "data") : NULL;
+	size_t i;
+	json_array_foreach(data, i, c) for_role(rq, c);
+	return status;
 }
 
 /* Deliveries ------------------------------------------------------------------------------ */

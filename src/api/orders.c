@@ -171,9 +171,25 @@ int api_orders_get(const struct req *rq, struct resp *rs)
 	return status;
 }
 
+struct order_acc {
+	struct store_db *db;
+	json_t *data;
+};
+
+/* A listed order also carries its customer's name, so that a list shows who
+ * bought without a call per row. */
 static void add_order(void *arg, const struct order *o)
 {
-	json_array_append_new(arg, api_order_json(o));
+	struct order_acc *a = arg;
+	json_t *j = api_order_json(o);
+	struct customer c = {0};
+	json_object_set_new(j, "customer_name",
+	                    o->customer_id &&
+	                            store_customer_get(a->db, o->customer_id, &c) == ST_OK && c.name
+	                        ? json_string(c.name)
+	                        : json_null());
+	customer_clear(&c);
+	json_array_append_new(a->data, j);
 }
 
 int api_orders_list(const struct req *rq, struct resp *rs)
@@ -195,8 +211,9 @@ int api_orders_list(const struct req *rq, struct resp *rs)
 		                 "status must be paid, refunded or cancelled");
 	struct store_db *db = store_reader();
 	json_t *data = json_array();
+	struct order_acc acc = {db, data};
 	store_read_begin(db);
-	int st = store_order_list(db, &f, pg.after, pg.limit + 1, add_order, data);
+	int st = store_order_list(db, &f, pg.after, pg.limit + 1, add_order, &acc);
 	int64_t total = pg.count ? store_order_count(db, &f) : -1;
 	store_read_end(db);
 	if (st != ST_OK) {

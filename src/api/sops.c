@@ -385,39 +385,24 @@ int api_sops_run_now(const struct req *rq, struct resp *rs)
 	return status;
 }
 
-/* Who a SOP would reach now, doing nothing. */
-int api_sops_dry_run(const struct req *rq, struct resp *rs)
+/* Who the SOP s would reach now and what its messages and tasks would say, into
+ * *out, doing nothing: a store status. */
+static int dry_run(struct store_db *db, const struct sop *s, json_t **out)
 {
-	int status = 0;
-	int64_t id = api_path_id(rq, 0, rs, &status);
-	if (!id)
-		return status;
-	if ((status = api_check_empty_body(rq, rs)))
-		return status;
-	struct store_db *db = store_scan_acquire();
-	if (!db)
-		return api_store_error(rs, ST_UNAVAILABLE);
 	int64_t now = time_now();
-	struct sop s = {0};
 	struct sop_trigger t;
 	struct core_err e = {0};
-	json_t *trig = NULL, *aud = NULL, *acts = NULL, *sample = json_array(),
+	json_t *trig = json_loads(s->trigger, 0, NULL),
+	       *aud = s->audience ? json_loads(s->audience, 0, NULL) : NULL,
+	       *acts = json_loads(s->actions, 0, NULL), *sample = json_array(),
 	       *preview = json_array();
 	struct rule_sql r = {0};
-	bool has_rule = false;
 	int64_t ids[20], count = 0, runs = 0;
-	int nids = 0;
-	store_read_begin(db);
-	int st = store_sop_get(db, id, &s);
-	if (st == ST_OK) {
-		trig = json_loads(s.trigger, 0, NULL);
-		aud = s.audience ? json_loads(s.audience, 0, NULL) : NULL;
-		acts = json_loads(s.actions, 0, NULL);
-		if (core_sop_trigger_parse(trig, &t, &e) < 0 ||
-		    (aud && rules_compile(aud, "audience", now, &r, &e) < 0))
-			st = ST_ERR;
-		has_rule = aud && st == ST_OK;
-	}
+	int nids = 0, st = ST_OK;
+	if (core_sop_trigger_parse(trig, &t, &e) < 0 ||
+	    (aud && rules_compile(aud, "audience", now, &r, &e) < 0))
+		st = ST_ERR; /* checked when saved */
+	bool has_rule = aud && st == ST_OK;
 	if (st == ST_OK && t.type == TRIG_DATE) {
 		const char *only;
 		int64_t a, b, c;
@@ -450,29 +435,68 @@ int api_sops_dry_run(const struct req *rq, struct resp *rs)
 		                        : NULL;
 		if (!tmpl)
 			continue;
-		char *text = core_sop_render(db, s.name, tmpl, nids ? ids[0] : 0, 0, now);
+		char *text = core_sop_render(db, s->name, tmpl, nids ? ids[0] : 0, 0, now);
 		json_array_append_new(preview, json_pack("{s:I, s:s, s:s}", "action", (json_int_t)i,
 		                                         "type", type, "text", text));
 		free(text);
 	}
-	store_read_end(db);
-	store_scan_release(db);
 	json_decref(trig);
 	json_decref(aud);
 	json_decref(acts);
 	if (has_rule)
 		rule_sql_clear(&r);
-	sop_clear(&s);
 	if (st != ST_OK) {
 		json_decref(sample);
 		json_decref(preview);
-		if (st == ST_NOT_FOUND)
-			return api_error(rs, 404, "not_found", NULL, "no such SOP");
-		return api_store_error(rs, st);
+		return st;
 	}
-	rs->body = json_pack("{s:I, s:I, s:o, s:o}", "customers", (json_int_t)count, "runs",
-	                     (json_int_t)runs, "sample", sample, "preview", preview);
-	return 200;
+	*out = json_pack("{s:I, s:I, s:o, s:o}", "customers", (json_int_t)count, "runs",
+	                 (json_int_t)runs, "sample", sample, "preview", preview);
+	return ST_OK;
+}
+
+/* A dry run of SOP id (0: a new one) with the edits in the body, if any, applied
+ * over it unsaved; errors name the field as saving them would. */
+static int dry_run_edited(const struct req *rq, struct resp *rs, int64_t id)
+{
+	struct store_db *db = store_scan_acquire();
+	if (!db)
+		return api_store_error(rs, ST_UNAVAILABLE);
+	struct sop s = {.enabled = true};
+	int status = 0, st = ST_OK;
+	bool re = false;
+	store_read_begin(db);
+	if (id)
+		st = store_sop_get(db, id, &s);
+	if (st == ST_OK && rq->body)
+		status = read_sop(db, rq->body, &s, id == 0, &re, rs);
+	if (st == ST_OK && !status)
+		st = dry_run(db, &s, &rs->body);
+	store_read_end(db);
+	store_scan_release(db);
+	sop_clear(&s);
+	if (status)
+		return status;
+	if (st == ST_NOT_FOUND)
+		return api_error(rs, 404, "not_found", NULL, "no such SOP");
+	return st == ST_OK ? 200 : api_store_error(rs, st);
+}
+
+/* Who a SOP would reach now, doing nothing: as saved, or with the unsaved
+ * edits in the body (the fields of PATCH /sops/{id}). */
+int api_sops_dry_run(const struct req *rq, struct resp *rs)
+{
+	int status = 0;
+	int64_t id = api_path_id(rq, 0, rs, &status);
+	if (!id)
+		return status;
+	return dry_run_edited(rq, rs, id);
+}
+
+/* The same for a SOP not saved yet: the body of POST /sops. */
+int api_sops_dry_run_new(const struct req *rq, struct resp *rs)
+{
+	return dry_run_edited(rq, rs, 0);
 }
 
 /* Tasks -------------------------------------------------------------------------------- */
@@ -487,15 +511,16 @@ static json_t *task_json(struct store_db *db, const struct task *t)
 		                 c.phone ? json_string(c.phone) : json_null());
 	customer_clear(&c);
 	return json_pack(
-	    "{s:I, s:o, s:o, s:o, s:o, s:s, s:o, s:b, s:o, s:o, s:o, s:o}", "id", (json_int_t)t->id,
-	    "sop_id", t->sop_id ? json_integer(t->sop_id) : json_null(), "sop_run_id",
-	    t->sop_run_id ? json_integer(t->sop_run_id) : json_null(), "customer", cust,
-	    "assignee_user_id",
+	    "{s:I, s:o, s:o, s:o, s:o, s:s, s:o, s:b, s:o, s:o, s:o, s:o, s:o}", "id",
+	    (json_int_t)t->id, "sop_id", t->sop_id ? json_integer(t->sop_id) : json_null(),
+	    "sop_run_id", t->sop_run_id ? json_integer(t->sop_run_id) : json_null(), "customer",
+	    cust, "assignee_user_id",
 	    t->assignee_user_id ? json_integer(t->assignee_user_id) : json_null(), "text", t->text,
 	    "message", t->message ? json_string(t->message) : json_null(), "done", t->done,
 	    "done_at", api_time(t->done_at), "done_by",
 	    t->done_by ? json_integer(t->done_by) : json_null(), "created_at",
-	    api_time(t->created_at), "updated_at", api_time(t->updated_at));
+	    api_time(t->created_at), "updated_at", api_time(t->updated_at), "due_at",
+	    api_time(t->due_at));
 }
 
 struct task_acc {
@@ -540,6 +565,11 @@ int api_tasks_list(const struct req *rq, struct resp *rs)
 	if ((status = api_query_i64(rq, "customer_id", &f.customer_id, rs)) ||
 	    (status = api_query_i64(rq, "sop_id", &f.sop_id, rs)))
 		return status;
+	bool overdue = false;
+	if ((status = api_query_bool(rq, "overdue", &overdue, rs)))
+		return status;
+	if (overdue)
+		f.overdue_at = time_now();
 	struct store_db *db = store_reader();
 	struct task_acc acc = {db, json_array()};
 	store_read_begin(db);
@@ -599,6 +629,11 @@ static int task_patch_fn(struct store_db *db, struct api_write *w)
 		if (!status) {
 			if (who)
 				t.assignee_user_id = json_integer_value(who);
+			const char *due = api_get_str(body, "due_at");
+			if (json_object_get(body, "due_at"))
+				t.due_at = 0;
+			if (due)
+				time_parse_rfc3339(due, &t.due_at); /* checked before the write */
 			if (done && json_is_true(done) != t.done) {
 				t.done = json_is_true(done);
 				t.done_at = t.done ? now : 0;
@@ -623,14 +658,23 @@ static int task_patch_fn(struct store_db *db, struct api_write *w)
 
 int api_tasks_patch(const struct req *rq, struct resp *rs)
 {
-	static const struct jfield spec[] = {
-	    {"done", J_BOOL, 0, 0}, {"assignee_user_id", J_INT, JF_NULLABLE, 0}, {NULL, 0, 0, 0}};
+	static const struct jfield spec[] = {{"done", J_BOOL, 0, 0},
+	                                     {"assignee_user_id", J_INT, JF_NULLABLE, 0},
+	                                     {"due_at", J_STRING, JF_NULLABLE, 40},
+	                                     {NULL, 0, 0, 0}};
 	int status = 0;
 	int64_t id = api_path_id(rq, 0, rs, &status);
 	if (!id)
 		return status;
 	if ((status = api_check_object(rq->body, spec, "", rs)))
 		return status;
+	const char *due = api_get_str(rq->body, "due_at");
+	int64_t due_at = 0;
+	if (due && !time_parse_rfc3339(due, &due_at))
+		return api_error(
+		    rs, 422, "validation_failed", "due_at",
+		    "due_at must be an RFC 3339 time such as 2026-11-22T18:00:00+08:00, "
+		    "or null for none");
 	if (api_body_id(rq->body, "assignee_user_id", rs, &status) < 0)
 		return status;
 	return api_write(rq, rs, "task.update", "task", task_patch_fn, &id);

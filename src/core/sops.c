@@ -264,7 +264,8 @@ static int check_action(struct store_db *db, const json_t *a, size_t i, struct c
 		return st == ST_OK ? 0 : core_store_fail(e, st);
 	}
 	if (type && strcmp(type, "task") == 0) {
-		static const char *const keys[] = {"type", "assignee", "text", "template", NULL};
+		static const char *const keys[] = {"type",     "assignee",     "text",
+		                                   "template", "due_in_hours", NULL};
 		if (only_keys(a, keys, path, e) < 0)
 			return -1;
 		const json_t *who = json_object_get(a, "assignee");
@@ -284,6 +285,12 @@ static int check_action(struct store_db *db, const json_t *a, size_t i, struct c
 			return fail_at(e, "must be \"owner\" (the customer's owner) or a user id",
 			               "actions[%zu].assignee", i);
 		}
+		const json_t *due = json_object_get(a, "due_in_hours");
+		if (due && !json_is_null(due) &&
+		    (!json_is_integer(due) || json_integer_value(due) < 1 ||
+		     json_integer_value(due) > TASK_DUE_MAX_HOURS))
+			return fail_at(e, "must be a whole number of hours from 1 to 8760 (a year)",
+			               "actions[%zu].due_in_hours", i);
 		if (check_template(a, "text", i, 2000, true, e) < 0)
 			return -1;
 		return check_template(a, "template", i, 4000, false, e);
@@ -554,6 +561,9 @@ static int act(struct fire *f, const json_t *a, json_t *item, struct core_err *e
 		                                     : c                  ? c->owner_user_id
 		                                                          : 0,
 		                 .created_at = f->now};
+		const json_t *due = json_object_get(a, "due_in_hours");
+		if (json_is_integer(due))
+			t.due_at = f->now + json_integer_value(due) * 3600;
 		t.text = tmpl_render(json_string_value(json_object_get(a, "text")), value, f->x);
 		const char *m = json_string_value(json_object_get(a, "template"));
 		t.message = m ? tmpl_render(m, value, f->x) : NULL;

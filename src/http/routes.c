@@ -147,15 +147,16 @@ const struct route http_routes[] = {
     {"DELETE", "/api/v1/sops/{id}", api_sops_delete, O, 0, "sops.delete"},
     {"GET", "/api/v1/sops/{id}/runs", api_sops_runs, V, 0, "sops.runs"},
     {"POST", "/api/v1/sops/{id}/run-now", api_sops_run_now, O, R_OPT_BODY, "sops.run_now"},
+    {"POST", "/api/v1/sops/dry-run", api_sops_dry_run_new, V, R_BODY | R_SLOW, "sops.dry_run_new"},
     {"POST", "/api/v1/sops/{id}/dry-run", api_sops_dry_run, V, R_OPT_BODY | R_SLOW, "sops.dry_run"},
     {"GET", "/api/v1/tasks", api_tasks_list, V, 0, "tasks.list"},
     {"GET", "/api/v1/tasks/{id}", api_tasks_get, V, 0, "tasks.get"},
     {"PATCH", "/api/v1/tasks/{id}", api_tasks_patch, O, R_BODY, "tasks.update"},
 
     /* outbound delivery */
-    {"GET", "/api/v1/message-channels", api_channels_list, A, 0, "message_channels.list"},
+    {"GET", "/api/v1/message-channels", api_channels_list, V, 0, "message_channels.list"},
     {"POST", "/api/v1/message-channels", api_channels_create, A, R_BODY, "message_channels.create"},
-    {"GET", "/api/v1/message-channels/{id}", api_channels_get, A, 0, "message_channels.get"},
+    {"GET", "/api/v1/message-channels/{id}", api_channels_get, V, 0, "message_channels.get"},
     {"PATCH", "/api/v1/message-channels/{id}", api_channels_patch, A, R_BODY,
      "message_channels.update"},
     {"DELETE", "/api/v1/message-channels/{id}", api_channels_delete, A, 0,

@@ -441,7 +441,7 @@ void task_clear(struct task *t)
 #define TASK_COLS                                                                                  \
 	"id, coalesce(sop_id, 0), coalesce(sop_run_id, 0), coalesce(customer_id, 0),"              \
 	" coalesce(assignee_user_id, 0), text, message, done, coalesce(done_at, 0),"               \
-	" coalesce(done_by, 0), created_at, updated_at"
+	" coalesce(done_by, 0), created_at, updated_at, coalesce(due_at, 0)"
 
 static void read_task(sqlite3_stmt *st, void *out)
 {
@@ -458,14 +458,15 @@ static void read_task(sqlite3_stmt *st, void *out)
 	t->done_by = sqlite3_column_int64(st, 9);
 	t->created_at = sqlite3_column_int64(st, 10);
 	t->updated_at = sqlite3_column_int64(st, 11);
+	t->due_at = sqlite3_column_int64(st, 12);
 }
 
 int store_task_insert(struct store_db *db, struct task *t)
 {
 	static const char sql[] =
 	    "INSERT INTO tasks(sop_id, sop_run_id, customer_id, assignee_user_id, text, message,"
-	    " created_at, updated_at) VALUES (nullif(:sop, 0), nullif(:run, 0), nullif(:cid, 0),"
-	    " nullif(:who, 0), :text, :msg, :t, :t)";
+	    " created_at, updated_at, due_at) VALUES (nullif(:sop, 0), nullif(:run, 0),"
+	    " nullif(:cid, 0), nullif(:who, 0), :text, :msg, :t, :t, nullif(:due, 0))";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	if (!st)
 		return ST_ERR;
@@ -476,6 +477,7 @@ int store_task_insert(struct store_db *db, struct task *t)
 	db_bind_text(st, ":text", t->text);
 	db_bind_text(st, ":msg", t->message);
 	db_bind_i64(st, ":t", t->created_at);
+	db_bind_i64(st, ":due", t->due_at);
 	t->updated_at = t->created_at;
 	return db_insert(db, st, &t->id);
 }
@@ -494,7 +496,8 @@ int store_task_update(struct store_db *db, const struct task *t)
 {
 	static const char sql[] =
 	    "UPDATE tasks SET done = :done, done_at = nullif(:at, 0), done_by = nullif(:by, 0),"
-	    " assignee_user_id = nullif(:who, 0), updated_at = :t WHERE id = :id";
+	    " assignee_user_id = nullif(:who, 0), due_at = nullif(:due, 0), updated_at = :t"
+	    " WHERE id = :id";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	if (!st)
 		return ST_ERR;
@@ -503,6 +506,7 @@ int store_task_update(struct store_db *db, const struct task *t)
 	db_bind_i64(st, ":by", t->done_by);
 	db_bind_i64(st, ":who", t->assignee_user_id);
 	db_bind_i64(st, ":t", t->updated_at);
+	db_bind_i64(st, ":due", t->due_at);
 	db_bind_i64(st, ":id", t->id);
 	return db_change_one(db, st);
 }
@@ -510,7 +514,8 @@ int store_task_update(struct store_db *db, const struct task *t)
 #define TASK_WHERE                                                                                 \
 	" (:who = 0 OR (:who = -1 AND assignee_user_id IS NULL) OR assignee_user_id = :who)"       \
 	" AND (:done = -1 OR done = :done) AND (:cid = 0 OR customer_id = :cid)"                   \
-	" AND (:sop = 0 OR sop_id = :sop)"
+	" AND (:sop = 0 OR sop_id = :sop)"                                                         \
+	" AND (:overdue = 0 OR (done = 0 AND due_at < :overdue))"
 
 static void bind_task_filter(sqlite3_stmt *st, const struct task_filter *f)
 {
@@ -518,6 +523,7 @@ static void bind_task_filter(sqlite3_stmt *st, const struct task_filter *f)
 	db_bind_i64(st, ":done", f->done);
 	db_bind_i64(st, ":cid", f->customer_id);
 	db_bind_i64(st, ":sop", f->sop_id);
+	db_bind_i64(st, ":overdue", f->overdue_at);
 }
 
 int store_task_list(struct store_db *db, const struct task_filter *f, int64_t before, int limit,

@@ -77,9 +77,17 @@ test('message channels: create, read, update, delete; secrets never answered; va
   }
   assertError(await post('/api/v1/message-channels', { kind: 'log' }), 422, 'validation_failed', 'name');
   assertError(await post('/api/v1/message-channels', { name: unique('n') }), 422, 'validation_failed', 'kind');
-  // admin only: channels hold secrets
-  assertError(await d.req('GET', '/api/v1/message-channels', op), 403, 'forbidden');
+  // operators and viewers see which channels exist (to pick one for a SOP), never where they point
+  for (const who of [op, viewer]) {
+    const seen = (await listAll(d, '/api/v1/message-channels', who)).items;
+    for (const c of [hook, bot, wc, log]) assert.deepEqual(seen.find((x) => x.id === c.id), { id: c.id, name: c.id === hook.id ? renamed : c.name, kind: c.kind, enabled: c.enabled && c.id !== hook.id });
+    assert.deepEqual(await ok(await d.req('GET', `/api/v1/message-channels/${bot.id}`, who)), { id: bot.id, name: bot.name, kind: 'wecom_bot', enabled: true });
+    assert.ok(!JSON.stringify(seen).includes(rx.url) && !JSON.stringify(seen).includes('corp-1'));
+  }
+  // writing them is for admins only: channels hold secrets
   assertError(await post('/api/v1/message-channels', { name: unique('x'), kind: 'log' }, op), 403, 'forbidden');
+  assertError(await d.req('PATCH', `/api/v1/message-channels/${bot.id}`, { ...op, body: { name: unique('x') } }), 403, 'forbidden');
+  assertError(await post(`/api/v1/message-channels/${bot.id}/test`, { text: 'x' }, op), 403, 'forbidden');
   // delete; a second time 404
   assert.equal((await d.req('DELETE', `/api/v1/message-channels/${log.id}`, admin)).status, 204);
   assertError(await d.req('DELETE', `/api/v1/message-channels/${log.id}`, admin), 404, 'not_found');

@@ -426,6 +426,10 @@ test('GET /orders: filters customer_id, platform, status, unbound; pages walk ev
   assert.deepEqual(await list(`platform=${plat}&status=refunded`), desc(made.filter((o) => o.status === 'refunded')));
   assert.deepEqual(await list(`customer_id=${c.id}&status=paid`), desc(made.slice(0, 6).filter((o) => o.status === 'paid')));
   assert.deepEqual(await list('platform=nosuchplatform'), []);
+  // listed orders carry their customer's name as it is now; unbound ones null
+  const named = (await listAll(d, `/api/v1/orders?platform=${plat}`, { token: viewerTok })).items;
+  assert.deepEqual(named.map((o) => o.customer_name), named.map((o) => (o.customer_id === c.id ? 'Lister' : null)));
+  assert.equal((await d.req('GET', `/api/v1/orders/${made[0].id}`, { token: viewerTok })).json.customer_name, undefined, 'lists only');
   // every order, through pages of several sizes
   const all = await list('');
   assert.equal(all.length, Number(sqlite(d.db, 'SELECT count(*) FROM orders;')));

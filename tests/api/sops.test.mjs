@@ -287,6 +287,29 @@ test('actions: tags, points, coupons and tasks; a failing action leaves the othe
   assert.match(r2.result[0].error, /deleted/);
   assert.equal(r2.result[2].ok, true);
   assert.equal(ok(await req('GET', `/api/v1/customers/${c2.id}`)).points_balance, 20);
+  assert.equal(task.due_at, null, 'no due_in_hours: no due time');
+  // due times: from the action's due_in_hours, moved and cleared by PATCH, overdue filter
+  const due = await sop({ trigger: { type: 'event', event: 'customer.created' }, actions: [{ type: 'task', assignee: adminId, text: 'due', due_in_hours: 24 }] });
+  await customer({ name: '限时' });
+  const [dr] = await settled(due.id, 1);
+  const dt = ok(await req('GET', `/api/v1/tasks/${dr.result[0].task_id}`));
+  assert.equal(Date.parse(dt.due_at) - Date.parse(dt.created_at), 24 * 3600 * 1000);
+  const overdue = async () => ok(await req('GET', `/api/v1/tasks?overdue=true&sop_id=${due.id}`)).data.map((x) => x.id);
+  assert.deepEqual(await overdue(), []);
+  await clock(sh(2026, 7, 2, 13));
+  assert.deepEqual(await overdue(), [dt.id]);
+  const moved = ok(await req('PATCH', `/api/v1/tasks/${dt.id}`, { due_at: '2026-07-05T18:00:00+08:00' }));
+  assert.equal(moved.due_at, '2026-07-05T10:00:00Z');
+  assert.deepEqual(await overdue(), []);
+  ok(await req('PATCH', `/api/v1/tasks/${dt.id}`, { due_at: '2026-07-01T00:00:00Z' }));
+  assert.deepEqual(await overdue(), [dt.id]);
+  ok(await req('PATCH', `/api/v1/tasks/${dt.id}`, { done: true }));
+  assert.deepEqual(await overdue(), [], 'a done task is never overdue');
+  assert.equal(ok(await req('PATCH', `/api/v1/tasks/${dt.id}`, { due_at: null })).due_at, null);
+  assertError(await req('PATCH', `/api/v1/tasks/${dt.id}`, { due_at: 'tomorrow' }), 422, 'validation_failed', 'due_at');
+  assertError(await req('GET', '/api/v1/tasks?overdue=maybe'), 422, 'validation_failed', 'overdue');
+  for (const h of [0, 8761, 1.5, '2'])
+    assertError(await req('POST', '/api/v1/sops', { name: unique('bad'), trigger: { type: 'event', event: 'checkin' }, actions: [{ type: 'task', assignee: 'owner', text: 'x', due_in_hours: h }] }), 422, 'validation_failed', 'actions[0].due_in_hours');
 });
 
 test('a SOP is not woken by what it did itself; SOPs may wake each other, in chains of at most 3', async (t) => {
@@ -331,6 +354,26 @@ test('run-now and dry-run', async (t) => {
   assert.equal(dry.preview[0].type, 'message');
   assert.match(dry.preview[0].text, /^hi /);
   assert.equal((await runs(s.id)).length, 0, 'a dry run does nothing');
+  // unsaved edits: applied for the answer only, checked as saving them would be
+  const m = await customer({ name: 'RM', gender: 'm' });
+  const edited = ok(await req('POST', `/api/v1/sops/${s.id}/dry-run`, {
+    audience: { field: 'gender', op: '=', value: 'm' }, actions: [{ type: 'message', channel_id: ch.id, template: 'yo {{name}}' }] }));
+  assert.ok(edited.sample.some((x) => x.id === m.id) && !edited.sample.some((x) => x.id === b.id));
+  assert.equal(edited.preview[0].text, `yo ${edited.sample[0].name}`);
+  assert.deepEqual(ok(await req('GET', `/api/v1/sops/${s.id}`)).audience, { field: 'gender', op: '=', value: 'f' }, 'nothing saved');
+  assertError(await req('POST', `/api/v1/sops/${s.id}/dry-run`, { actions: [{ type: 'message', channel_id: ch.id, template: '{{nope}}' }] }), 422, 'validation_failed', 'actions[0].template');
+  assertError(await req('POST', `/api/v1/sops/${s.id}/dry-run`, { bogus: 1 }), 422, 'validation_failed', 'bogus');
+  // a SOP not saved yet
+  const fresh = { name: unique('unsaved'), trigger: { type: 'event', event: 'checkin' }, audience: { field: 'gender', op: '=', value: 'f' },
+    actions: [{ type: 'task', assignee: 'owner', text: 'call {{name}}' }] };
+  const nd = ok(await req('POST', '/api/v1/sops/dry-run', fresh));
+  assert.equal(nd.customers, dry.customers);
+  assert.equal(nd.preview[0].type, 'task');
+  assert.equal(nd.preview[0].text, `call ${nd.sample[0].name}`);
+  assert.ok(!ok(await req('GET', '/api/v1/sops?limit=500')).data.some((x) => x.name === fresh.name), 'nothing saved');
+  assertError(await req('POST', '/api/v1/sops/dry-run', { ...fresh, name: undefined }), 422, 'validation_failed', 'name');
+  assertError(await req('POST', '/api/v1/sops/dry-run', { ...fresh, actions: [{ type: 'message', channel_id: 999999, template: 'x' }] }), 422, 'validation_failed', 'actions[0].channel_id');
+  assertError(await req('POST', '/api/v1/sops/dry-run'), 400, 'invalid_json');
   const one = ok(await req('POST', `/api/v1/sops/${s.id}/run-now`, { customer_ids: [a.id] }), 202);
   assert.equal(one.runs, 1);
   assert.match(one.occurrence, /^manual:/);
