@@ -212,6 +212,55 @@ test('a task a SOP handed out: listed under my tasks with its customer and messa
   });
 });
 
+test('a task\'s due time: set by the SOP, moved in its detail, overdue listed and marked, then cleared', async () => {
+  const users = (await adminApi('GET', '/users')).json.data;
+  const adminId = users.find((u) => u.username === 'admin').id;
+  const c = env.seed.customers[6];
+  const sop = (await adminApi('POST', '/sops', {
+    name: 'E2E 限时回访', enabled: false, trigger: { type: 'schedule', cron: '0 0 30 2 *' },
+    actions: [{ type: 'task', assignee: adminId, text: '限时回访 {{name}}', due_in_hours: 48 }],
+  })).json;
+  const run = await adminApi('POST', `/sops/${sop.id}/run-now`, { customer_ids: [c.id] });
+  assert.ok([200, 202].includes(run.status), run.text);
+  const task = await until(async () => (await adminApi('GET', `/tasks?sop_id=${sop.id}`)).json.data[0], 'the SOP to hand out the task');
+  assert.equal(Date.parse(task.due_at) - Date.parse(task.created_at), 48 * 3600 * 1000);
+
+  await withPage(env, {}, async (page, ctx) => {
+    await page.goto(env.base + `/tasks?id=${task.id}`);
+    await settle(page, ctx, 'tasks');
+    const detail = page.locator(`[data-task-detail="${task.id}"]`);
+    await detail.waitFor({ state: 'visible', timeout: TIMEOUT });
+    assert.equal(await detail.locator(`[data-due="${task.due_at}"]`).count(), 1, 'the due time is not shown');
+    assert.equal(await detail.locator('[data-overdue]').count(), 0);
+    // moved into the past: overdue
+    const form = detail.locator('form[data-form="due"]');
+    await form.locator('input[name="due_at"]').fill('2020-01-02T09:30');
+    await form.locator('button[type="submit"]').click();
+    const moved = await until(async () => {
+      const x = (await adminApi('GET', `/tasks/${task.id}`)).json;
+      return x.due_at !== task.due_at && x;
+    }, 'the due time to change');
+    assert.equal(moved.due_at, '2020-01-02T01:30:00Z', 'the time was not read in the browser\'s zone (Asia/Shanghai)');
+    await detail.locator('[data-overdue]').waitFor({ state: 'visible', timeout: TIMEOUT });
+    await settle(page, ctx, 'tasks');
+    // listed under "overdue"
+    await page.goto(env.base + '/tasks?state=overdue');
+    await settle(page, ctx, 'tasks');
+    const root = page.locator('[data-page="tasks"]');
+    const row = root.locator('tr', { has: page.locator(`a[data-task="${task.id}"]`) });
+    await row.waitFor({ state: 'visible', timeout: TIMEOUT });
+    assert.equal(await row.locator('[data-overdue]').count(), 1, 'the overdue row is not marked');
+    await shot(page, ctx, 'tasks-overdue');
+    // cleared: no due time, not overdue
+    await row.locator(`a[data-task="${task.id}"]`).click();
+    await detail.waitFor({ state: 'visible', timeout: TIMEOUT });
+    await detail.locator('[data-action="clear-due"]').click();
+    await until(async () => (await adminApi('GET', `/tasks/${task.id}`)).json.due_at === null, 'the due time to be cleared');
+    await settle(page, ctx, 'tasks');
+    assert.equal(await detail.locator('[data-overdue]').count(), 0);
+  });
+});
+
 for (const link of ['/orders', '/orders?tab=import', '/tags', '/tasks?who=all&state=all']) {
   test(`phone: ${link} fits the screen`, async () => {
     await withPage(env, { viewport: 'phone' }, async (page, ctx) => {

@@ -47,7 +47,7 @@ async function waitVisible(loc, what) {
 
 test('an SOP built in the editor sends its rendered message through a webhook channel to the receiver, and the outbox shows it delivered', async () => {
   const hookPath = '/e2e-sop-hook';
-  const allow = [{ status: 422, path: '/api/v1/sops' }];
+  const allow = [{ status: 422, path: '/api/v1/sops' }, { status: 422, path: '/api/v1/sops/dry-run' }];
   await withPage(env, { allow }, async (page, ctx) => {
     // 1. the message channel, created in the page
     await page.goto(env.base + '/admin/message-channels');
@@ -113,6 +113,13 @@ test('an SOP built in the editor sends its rendered message through a webhook ch
     assert.equal(new URL(page.url()).searchParams.get('id'), 'new', 'the refused SOP left the editor');
     const template = '{{name}}，您的积分 {{points_balance}}，感谢支持 E2E';
     await named(sop, 'actions[0].template').fill(template);
+    // previewed before it is saved: whom it reaches and the message, rendered
+    const c0 = await ok('GET', `/customers/${target.id}`);
+    const unsaved = page.locator('[data-testid="rendered-message"]').first();
+    await until(async () => (await unsaved.count()) && (await unsaved.innerText()).trim() === `${c0.name}，您的积分 ${c0.points_balance}，感谢支持 E2E`,
+      'the unsaved SOP\'s preview to render the message');
+    assert.equal(await page.locator(`[data-testid="dry-run"] [data-sample="${target.id}"]`).count(), 1, 'the unsaved SOP\'s preview misses the customer');
+    assert.equal((await ok('GET', '/sops?limit=500')).data.filter((x) => x.name === 'E2E 积分提醒').length, 0, 'the preview saved the SOP');
     await sop.locator('[data-action="save-sop"]').click();
     await until(() => /^\d+$/.test(new URL(page.url()).searchParams.get('id') || ''), 'the new SOP to open');
     await settle(page, ctx, 'sops');
@@ -131,6 +138,13 @@ test('an SOP built in the editor sends its rendered message through a webhook ch
     assert.ok((await page.locator('[data-testid="dry-run"]').innerText()).includes('现在会触达 1 位客户'), 'the dry run does not say it reaches 1 customer');
     assert.equal(await page.locator(`[data-testid="dry-run"] [data-sample="${target.id}"]`).count(), 1, 'the seeded customer is not in the dry run sample');
     await shot(page, ctx, 'sop-editor');
+    // an unsaved edit is previewed at once, and nothing is saved
+    await named(sop, 'actions[0].template').fill('改过的 {{name}}');
+    await until(async () => (await preview.innerText()).trim() === `改过的 ${c.name}`, 'the preview of the unsaved edit');
+    await waitVisible(page.locator('.sp-dirty'), 'the note that the preview holds unsaved edits');
+    assert.deepEqual((await ok('GET', `/sops/${sopId}`)).actions[0].template, template);
+    await named(sop, 'actions[0].template').fill(template);
+    await until(async () => (await preview.innerText()).trim() === rendered, 'the preview back to the saved text');
 
     // 3. run it now (confirmed), see the run and its delivery
     await page.locator('[data-action="run-now"]').click();

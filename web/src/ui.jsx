@@ -79,9 +79,9 @@ export function Async({ state, children }) {
   return children(state.data);
 }
 
-export function Button({ busy, children, class: cls = '', ...rest }) {
+export function Button({ busy, disabled, children, class: cls = '', ...rest }) {
   return (
-    <button type="button" class={`btn ${cls}`} disabled={busy || rest.disabled} aria-busy={busy ? 'true' : undefined} {...rest}>
+    <button type="button" class={`btn ${cls}`} {...rest} disabled={busy || disabled} aria-busy={busy ? 'true' : undefined}>
       {busy && <Spinner label={false} />}
       {children}
     </button>

@@ -329,7 +329,7 @@ function listHref(query) {
 
 function CustomerCell({ o }) {
   if (o.customer_id === null || o.customer_id === undefined) return <span class="badge warn" data-unbound>{t('or_unbound')}</span>;
-  return <a href={`/customers/${o.customer_id}`} data-customer={o.customer_id}>#{o.customer_id}</a>;
+  return <a href={`/customers/${o.customer_id}`} data-customer={o.customer_id}>{o.customer_name || `#${o.customer_id}`}</a>;
 }
 
 // ---------------------------------------------------------------- one order

@@ -5,12 +5,12 @@
 // messages, for the first of them), and its runs (status filter, each action's
 // result and delivery); writers switch it on and off, run it now and delete it.
 // The tab, run filters and page cursor live in the URL.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, del, get, patch, post } from '../api.js';
 import { addStrings, num, t, when } from '../i18n.js';
 import { navigate, setQuery } from '../router.js';
 import {
-  Async, Button, Card, ConfirmButton, ErrorBox, Field, FieldGroup, FormError, Modal, Pager, Table, canWrite, isAdmin, toast,
+  Async, Button, Card, ConfirmButton, ErrorBox, Field, FieldGroup, FormError, errorText, Modal, Pager, Table, canWrite, isAdmin, toast,
   useAsync, useSubmit, useUrlPager,
 } from '../ui.jsx';
 import { useOwners } from './customers.jsx';
@@ -47,13 +47,13 @@ addStrings({
     sp_act_message: '发消息', sp_act_add_tag: '加标签', sp_act_remove_tag: '移除标签', sp_act_grant_points: '发积分',
     sp_act_grant_coupon: '发优惠券', sp_act_task: '创建任务', sp_act_n: '动作 {n}', sp_act_type: '动作类型', sp_add_action: '添加动作',
     sp_remove_action: '删除动作', sp_up: '上移', sp_down: '下移', sp_max_actions: '最多 10 个动作',
-    sp_channel: '消息通道', sp_channel_pick: '选择通道…', sp_channel_id: '消息通道 ID', sp_channel_id_hint: '消息通道由管理员管理，请向管理员询问通道 ID',
+    sp_channel: '消息通道', sp_channel_pick: '选择通道…', sp_channel_id: '消息通道 ID',
     sp_template: '消息模板', sp_template_hint: '可用 {{name}} 等占位符；未知占位符会被拒绝', sp_insert_ph: '插入占位符', sp_markdown: '按 Markdown 发送（群机器人）',
     sp_tag: '标签（名称或 ID）', sp_points: '积分数', sp_reason: '备注（可选）', sp_coupon: '券模板', sp_coupon_pick: '选择券模板…',
     sp_assignee: '负责人', sp_assignee_owner: '客户的负责人', sp_task_text: '任务内容', sp_task_template: '要发送的话术（可选）',
-    sp_no_channels: '还没有消息通道：先在“消息通道”里创建一个。',
+    sp_no_channels: '还没有消息通道：由管理员在“消息通道”中创建。',
     sp_preview: '预览（试运行）', sp_preview_hint: '按已保存的设置计算：现在会触达谁、消息渲染成什么样。不会执行任何动作。',
-    sp_preview_dirty: '有未保存的修改：预览显示的是已保存的版本。', sp_preview_new: '保存后即可预览会触达的客户和渲染后的消息。',
+    sp_preview_dirty: '预览包含尚未保存的修改。', sp_preview_waiting: '填好表单后显示预览：', sp_preview_need: '动作 {n} 还没有填完。', sp_due: '完成时限（小时，可选）', sp_due_hint: '触发后多少小时内完成；留空则不设时限',
     sp_reach: '现在会触达 {n} 位客户', sp_reach_runs: '{n} 次运行', sp_reach_group: '运行一次，不针对具体客户（群发）',
     sp_sample_for: '示例客户：', sp_sample: '触达的客户（最多 20 位）', sp_rendered: '渲染后的消息', sp_no_render: '没有消息或任务动作',
     sp_refresh: '刷新',
@@ -112,13 +112,13 @@ addStrings({
     sp_act_grant_coupon: 'Issue a coupon', sp_act_task: 'Create a task', sp_act_n: 'Action {n}', sp_act_type: 'Action', sp_add_action: 'Add an action',
     sp_remove_action: 'Remove the action', sp_up: 'Move up', sp_down: 'Move down', sp_max_actions: 'At most 10 actions',
     sp_channel: 'Message channel', sp_channel_pick: 'Choose a channel…', sp_channel_id: 'Message channel id',
-    sp_channel_id_hint: 'Admins manage message channels: ask one for the id', sp_template: 'Message template',
+    sp_template: 'Message template',
     sp_template_hint: 'Placeholders such as {{name}} are filled in; unknown ones are refused', sp_insert_ph: 'Insert a placeholder', sp_markdown: 'Send as Markdown (group robots)',
     sp_tag: 'Tag (name or id)', sp_points: 'Points', sp_reason: 'Note (optional)', sp_coupon: 'Coupon template', sp_coupon_pick: 'Choose a template…',
     sp_assignee: 'Assignee', sp_assignee_owner: 'The customer\'s owner', sp_task_text: 'Task', sp_task_template: 'Message to send (optional)',
-    sp_no_channels: 'No message channel yet: create one under "Message channels" first.',
+    sp_no_channels: 'No message channel yet: an admin sets them up under "Message channels".',
     sp_preview: 'Preview (dry run)', sp_preview_hint: 'From the saved settings: whom it would reach now and what the messages would say. Nothing is done.',
-    sp_preview_dirty: 'Unsaved changes: the preview shows the saved version.', sp_preview_new: 'Save to preview whom it reaches and the rendered messages.',
+    sp_preview_dirty: 'The preview includes your unsaved changes.', sp_preview_waiting: 'The preview shows once the form is complete:', sp_preview_need: 'action {n} is not filled in yet.', sp_due: 'Due within (hours, optional)', sp_due_hint: 'Hours after it fires; leave empty for no due time',
     sp_reach: 'Would reach {n} customers now', sp_reach_runs: '{n} runs', sp_reach_group: 'One run, for no customer in particular (a group message)',
     sp_sample_for: 'Sample customer: ', sp_sample: 'Customers reached (up to 20)', sp_rendered: 'Rendered messages', sp_no_render: 'No message or task action',
     sp_refresh: 'Refresh',
@@ -300,13 +300,14 @@ function SopList({ query }) {
 }
 
 function NewSop() {
+  const [draft, setDraft] = useState(null);
   return (
     <>
       <p class="sp-back"><a href="/sops">← {t('sp_back')}</a></p>
       <div class="page-head"><h1>{t('sp_new')}</h1></div>
       <div class="sp-grid">
-        <Editor sop={null} onSaved={(s) => { toast(t('sp_created')); navigate(`/sops?id=${s.id}`); }} />
-        <Card title={t('sp_preview')} class="sp-preview"><p class="muted">{t('sp_preview_new')}</p></Card>
+        <Editor sop={null} onDraft={setDraft} onSaved={(s) => { toast(t('sp_created')); navigate(`/sops?id=${s.id}`); }} />
+        <DryRun id={null} draft={draft} dirty />
       </div>
     </>
   );
@@ -319,6 +320,7 @@ function SopView({ id, query }) {
   const write = canWrite();
   const [running, setRunning] = useState(false);
   const [dirty, setDirty] = useState(false);
+  const [draft, setDraft] = useState(null);
   const [runTick, setRunTick] = useState(0);
   const toggle = useSubmit(async (s) => {
     await patch(`/sops/${s.id}`, { enabled: !s.enabled });
@@ -364,9 +366,9 @@ function SopView({ id, query }) {
           <div role="tabpanel" data-tabpanel={tab}>
             {tab === 'edit' ? (
               <div class="sp-grid">
-                <Editor key={s.id} sop={s} onDirty={setDirty}
+                <Editor key={s.id} sop={s} onDirty={setDirty} onDraft={setDraft}
                   onSaved={() => { toast(t('sp_saved')); setDirty(false); setVersion((v) => v + 1); }} />
-                <DryRun id={s.id} version={s.updated_at} dirty={dirty} />
+                <DryRun id={s.id} version={s.updated_at} draft={draft} dirty={dirty} />
               </div>
             ) : <Runs id={s.id} query={query} tick={runTick} />}
           </div>
@@ -427,13 +429,42 @@ function RunNow({ s, onClose, onDone }) {
 
 // ------------------------------------------------------------------ dry run
 
-function DryRun({ id, version, dirty }) {
-  const st = useAsync(() => post(`/sops/${id}/dry-run`), [id, version]);
+// A value that follows v once it has stayed put for ms.
+function useSettled(v, ms) {
+  const [s, setS] = useState(v);
+  useEffect(() => {
+    const h = setTimeout(() => setS(v), ms);
+    return () => clearTimeout(h);
+  }, [v, ms]);
+  return s;
+}
+
+// Whom the SOP would reach and what it would say: as saved, or with the
+// editor's unsaved form (draft) while it is dirty, or a SOP not saved yet (no
+// id). Edits are previewed once typing pauses; nothing is saved.
+function DryRun({ id, version, draft, dirty }) {
+  const call = useMemo(() => {
+    if (id && (!dirty || !draft)) return { path: `/sops/${id}/dry-run`, key: `saved ${version}` };
+    if (!draft) return { wait: true, key: 'wait' };
+    try {
+      const body = draftBody(draft);
+      if (!id) body.name = body.name || t('sp_new');
+      const missing = incomplete(body);
+      if (missing >= 0) return { note: t('sp_preview_need', { n: missing + 1 }), key: `missing ${missing}` };
+      return { path: id ? `/sops/${id}/dry-run` : '/sops/dry-run', body, key: JSON.stringify(body) };
+    } catch (e) {
+      return { error: e, key: `error ${e.field} ${e.message}` };
+    }
+  }, [id, version, draft, dirty]);
+  const key = useSettled(call.key, call.key.startsWith('saved') ? 0 : 500);
+  const st = useAsync(() => (call.error ? Promise.reject(call.error) : call.wait || call.note ? new Promise(() => {}) : post(call.path, call.body)), [key]);
+  // what the form still lacks, or what the API refused in it: a note, not a failure
+  const waiting = call.note || (st.error instanceof ApiError && st.error.status === 422 ? errorText(st.error) : '');
   return (
     <Card title={t('sp_preview')} class="sp-preview" actions={<Button class="small ghost" onClick={st.reload} busy={st.loading && st.data !== null}>{t('sp_refresh')}</Button>}>
       <p class="muted sp-small">{t('sp_preview_hint')}</p>
-      {dirty && <p class="badge warn sp-dirty" role="status">{t('sp_preview_dirty')}</p>}
-      <Async state={st}>{(d) => {
+      {dirty && id && <p class="badge warn sp-dirty" role="status">{t('sp_preview_dirty')}</p>}
+      {waiting ? <p class="muted" role="status" data-testid="dry-run-waiting">{t('sp_preview_waiting')} {waiting}</p> : <Async state={st}>{(d) => {
         const first = d.sample[0];
         return (
           <div data-testid="dry-run">
@@ -459,9 +490,16 @@ function DryRun({ id, version, dirty }) {
             )}
           </div>
         );
-      }}</Async>
+      }}</Async>}
     </Card>
   );
+}
+
+// The index of the first action still lacking a field for a preview (the API
+// would refuse it anyway), or -1: so that a half-filled form asks for nothing.
+function incomplete(body) {
+  const need = { message: ['channel_id', 'template'], add_tag: ['tag'], remove_tag: ['tag'], grant_points: ['points'], grant_coupon: ['template_id'], task: ['text'] };
+  return body.actions.findIndex((a) => (need[a.type] || []).some((k) => a[k] === null || a[k] === undefined || a[k] === ''));
 }
 
 // ------------------------------------------------------------------ runs
@@ -561,6 +599,7 @@ function actionState(a) {
     template_id: s(a.template_id),
     assignee: a.assignee === undefined ? 'owner' : String(a.assignee),
     text: s(a.text),
+    due: s(a.due_in_hours),
   };
 }
 
@@ -600,6 +639,26 @@ function buildTrigger(f) {
   return { type: 'date', field: f.field, offset_days: f.dir === 'before' ? -n : n, at: f.at };
 }
 
+// The body of POST /sops or PATCH /sops/{id} for the form (without enabled);
+// throws an error naming the field when the form cannot make one.
+function draftBody(f) {
+  const body = { name: f.name.trim(), trigger: buildTrigger(f) };
+  if (f.audMode === 'rule') {
+    try {
+      body.audience = JSON.parse(f.rule);
+    } catch (e) {
+      throw invalid('audience', t('sp_bad_json', { msg: e.message }));
+    }
+    if (body.audience === null || typeof body.audience !== 'object' || Array.isArray(body.audience)) {
+      throw invalid('audience', t('sp_bad_json', { msg: '{ … }' }));
+    }
+  } else {
+    body.audience = null;
+  }
+  body.actions = f.actions.map(buildAction);
+  return body;
+}
+
 function buildAction(a, i) {
   const p = `actions[${i}]`;
   const intOf = (v, field) => {
@@ -625,6 +684,7 @@ function buildAction(a, i) {
     case 'task': {
       const out = { type: 'task', assignee: a.assignee === 'owner' ? 'owner' : intOf(a.assignee, 'assignee'), text: a.text };
       if (a.template.trim()) out.template = a.template;
+      if (a.due.trim()) out.due_in_hours = intOf(a.due.trim(), 'due_in_hours');
       return out;
     }
     default:
@@ -636,7 +696,7 @@ function buildAction(a, i) {
 // the action is shown on the action's card).
 const ACTION_FIELDS = {
   message: ['type', 'channel_id', 'template'], add_tag: ['type', 'tag'], remove_tag: ['type', 'tag'],
-  grant_points: ['type', 'points', 'reason'], grant_coupon: ['type', 'template_id'], task: ['type', 'assignee', 'text', 'template'],
+  grant_points: ['type', 'points', 'reason'], grant_coupon: ['type', 'template_id'], task: ['type', 'assignee', 'text', 'template', 'due_in_hours'],
 };
 const TRIGGER_FIELDS = {
   schedule: ['trigger.type', 'trigger.cron'], event: ['trigger.type', 'trigger.event', 'trigger.delay_minutes', 'trigger.name'],
@@ -653,7 +713,7 @@ function leftover(error, scope, shown) {
   return error;
 }
 
-function Editor({ sop, onSaved, onDirty }) {
+function Editor({ sop, onSaved, onDirty, onDraft }) {
   const write = canWrite();
   const [f, setF] = useState(() => initForm(sop));
   const set = (patchObj) => {
@@ -661,21 +721,9 @@ function Editor({ sop, onSaved, onDirty }) {
     if (onDirty) onDirty(true);
   };
   const channels = useMessageChannels();
+  useEffect(() => { if (onDraft) onDraft(f); }, [f]); // eslint-disable-line react-hooks/exhaustive-deps
   const s = useSubmit(async () => {
-    const body = { name: f.name.trim(), trigger: buildTrigger(f) };
-    if (f.audMode === 'rule') {
-      try {
-        body.audience = JSON.parse(f.rule);
-      } catch (e) {
-        throw invalid('audience', t('sp_bad_json', { msg: e.message }));
-      }
-      if (body.audience === null || typeof body.audience !== 'object' || Array.isArray(body.audience)) {
-        throw invalid('audience', t('sp_bad_json', { msg: '{ … }' }));
-      }
-    } else {
-      body.audience = null;
-    }
-    body.actions = f.actions.map(buildAction);
+    const body = draftBody(f);
     if (!sop) body.enabled = f.enabled;
     const out = sop ? await patch(`/sops/${sop.id}`, body) : await post('/sops', body);
     if (sop) setF(initForm(out)); // what was saved, as the API answered it
@@ -982,7 +1030,7 @@ function ActionCard({ a, i, n, err, write, channels, onChange, onMove, onRemove 
       {a.type === 'message' && (
         <>
           {channels ? (
-            channels.length === 0 ? <p class="muted" role="status">{t('sp_no_channels')} <a href="/admin/message-channels">{t('nav_message_channels')}</a></p> : (
+            channels.length === 0 ? <p class="muted" role="status">{t('sp_no_channels')} {isAdmin() && <a href="/admin/message-channels">{t('nav_message_channels')}</a>}</p> : (
               <Field label={t('sp_channel')} name={nm('channel_id')} error={err}>
                 <select name={nm('channel_id')} value={a.channel_id} onChange={(e) => onChange({ channel_id: e.currentTarget.value })}>
                   <option value="">{t('sp_channel_pick')}</option>
@@ -992,7 +1040,7 @@ function ActionCard({ a, i, n, err, write, channels, onChange, onMove, onRemove 
               </Field>
             )
           ) : (
-            <Field label={t('sp_channel_id')} name={nm('channel_id')} error={err} hint={isAdmin() ? undefined : t('sp_channel_id_hint')}>
+            <Field label={t('sp_channel_id')} name={nm('channel_id')} error={err}>
               <input name={nm('channel_id')} inputMode="numeric" value={a.channel_id} onInput={(e) => onChange({ channel_id: e.currentTarget.value })} />
             </Field>
           )}
@@ -1047,6 +1095,9 @@ function TaskFields({ a, nm, err, write, onChange }) {
       </Field>
       <TemplateField label={t('sp_task_text')} name={nm('text')} value={a.text} err={err} write={write} rows={2} onChange={(v) => onChange({ text: v })} />
       <TemplateField label={t('sp_task_template')} name={nm('template')} value={a.template} err={err} write={write} onChange={(v) => onChange({ template: v })} />
+      <Field label={t('sp_due')} name={nm('due_in_hours')} error={err} hint={t('sp_due_hint')}>
+        <input name={nm('due_in_hours')} inputMode="numeric" value={a.due} onInput={(e) => onChange({ due: e.currentTarget.value })} autocomplete="off" />
+      </Field>
     </>
   );
 }

@@ -3,7 +3,7 @@
 // open tasks" by default; switches for everyone's and for done ones. Writers
 // tick a task done (and can open it again or hand it to someone else).
 import { useState } from 'preact/hooks';
-import { get, patch } from '../api.js';
+import { ApiError, get, patch } from '../api.js';
 import { addStrings, num, t, when } from '../i18n.js';
 import { setQuery } from '../router.js';
 import {
@@ -23,7 +23,9 @@ addStrings({
     tk2_none_open: '没有待办任务 🎉', tk2_none: '没有任务', tk2_total: '共 {n} 项', tk2_detail: '任务详情', tk2_sop: '来自 SOP',
     tk2_sop_gone: 'SOP 已删除', tk2_run: '运行 #{id}', tk2_reassign: '转交', tk2_reassign_ok: '任务已转交',
     tk2_state_open: '待办', tk2_state_done: '已完成', tk2_created: '创建时间', tk2_updated: '更新时间',
-    tk2_handed_hint: '任务在 SOP 触发时派发，应尽快处理', tk2_open_task: '打开任务 #{id}', tk2_reopen: '重新打开', tk2_back: '返回任务列表',
+    tk2_handed_hint: '任务在 SOP 触发时派发', tk2_open_task: '打开任务 #{id}', tk2_reopen: '重新打开', tk2_back: '返回任务列表',
+    tk2_overdue_only: '已逾期', tk2_due: '截止时间', tk2_no_due: '不限', tk2_overdue: '已逾期', tk2_set_due: '修改截止时间',
+    tk2_due_ok: '截止时间已更新', tk2_due_cleared: '已取消截止时间', tk2_clear_due: '取消截止时间', tk2_due_need: '请选择日期和时间',
   },
   en: {
     tk2_title: 'My tasks', tk2_who: 'Whose', tk2_mine: 'Mine', tk2_everyone: 'Everyone\'s', tk2_state: 'State', tk2_open: 'Open',
@@ -35,8 +37,10 @@ addStrings({
     tk2_reopened: 'Task opened again', tk2_none_open: 'No open task 🎉', tk2_none: 'No task', tk2_total: '{n} in all',
     tk2_detail: 'Task', tk2_sop: 'From the SOP', tk2_sop_gone: 'SOP deleted', tk2_run: 'run #{id}', tk2_reassign: 'Hand over',
     tk2_reassign_ok: 'Task handed over', tk2_state_open: 'open', tk2_state_done: 'done', tk2_created: 'Created',
-    tk2_updated: 'Updated', tk2_handed_hint: 'Handed out when the SOP fired: due now', tk2_open_task: 'Open the task #{id}',
-    tk2_reopen: 'Open again', tk2_back: 'Back to the tasks',
+    tk2_updated: 'Updated', tk2_handed_hint: 'Handed out when the SOP fired', tk2_open_task: 'Open the task #{id}',
+    tk2_reopen: 'Open again', tk2_back: 'Back to the tasks', tk2_overdue_only: 'Overdue', tk2_due: 'Due',
+    tk2_no_due: 'no due time', tk2_overdue: 'overdue', tk2_set_due: 'Change the due time', tk2_due_ok: 'Due time changed',
+    tk2_due_cleared: 'Due time removed', tk2_clear_due: 'Remove the due time', tk2_due_need: 'Choose a date and a time',
   },
 });
 
@@ -142,7 +146,7 @@ function taskHref(query, id) {
 export default function Tasks({ query }) {
   const write = canWrite();
   const who = query.get('who') === 'all' ? 'all' : 'me';
-  const state = ['done', 'all'].includes(query.get('state')) ? query.get('state') : 'open';
+  const state = ['done', 'all', 'overdue'].includes(query.get('state')) ? query.get('state') : 'open';
   const id = query.get('id') || '';
   const key = `${who}:${state}`;
   const pager = useUrlPager(query, key);
@@ -151,7 +155,8 @@ export default function Tasks({ query }) {
   const owners = useOwners();
   const params = {
     assignee: who === 'all' ? 'any' : 'me',
-    done: state === 'open' ? 'false' : state === 'done' ? 'true' : '',
+    done: state === 'open' || state === 'overdue' ? 'false' : state === 'done' ? 'true' : '',
+    overdue: state === 'overdue' ? 'true' : '',
     limit: 50, cursor: pager.cursor, count: pager.page === 1 ? 'true' : '',
   };
   const list = useAsync(() => get('/tasks', params).then((r) => { setChanged({}); return r; }), [key, pager.cursor, version]);
@@ -177,7 +182,7 @@ export default function Tasks({ query }) {
             ))}
           </div>
           <div class="range" role="group" aria-label={t('tk2_state')}>
-            {[['open', 'tk2_open'], ['done', 'tk2_done_only'], ['all', 'tk2_all']].map(([k, l]) => (
+            {[['open', 'tk2_open'], ['overdue', 'tk2_overdue_only'], ['done', 'tk2_done_only'], ['all', 'tk2_all']].map(([k, l]) => (
               <button type="button" class={`chip ${state === k ? 'on' : ''}`} aria-pressed={state === k ? 'true' : 'false'} data-state={k}
                 onClick={() => choose('state', k === 'open' ? '' : k)}>{t(l)}</button>
             ))}
@@ -196,6 +201,7 @@ export default function Tasks({ query }) {
                 { label: t('tk2_customer'), render: (x) => <CustomerCell c={x.customer} /> },
                 { label: t('tk2_message'), render: (x) => <MessageBox task={x} /> },
                 { label: t('tk2_handed'), render: (x) => <span title={t('tk2_handed_hint')}>{when(x.created_at)}</span> },
+                { label: t('tk2_due'), render: (x) => <Due task={x} /> },
                 ...(who === 'all' ? [{ label: t('tk2_assignee'), render: (x) => (x.assignee_user_id === null
                   ? <span class="muted">{t('tk2_unassigned')}</span> : ownerName(owners.data, x.assignee_user_id)) }] : []),
                 ...(state !== 'open' ? [{ label: t('tk2_done_at'), render: (x) => when(x.done_at) }] : []),
@@ -235,6 +241,7 @@ function TaskDetail({ id, write, owners, back, onChange, onReassigned }) {
           <dl class="kv tk2-kv">
             <dt>{t('tk2_customer')}</dt><dd><CustomerCell c={x.customer} /></dd>
             <dt>{t('tk2_handed')}</dt><dd>{when(x.created_at)}</dd>
+            <dt>{t('tk2_due')}</dt><dd><Due task={x} /></dd>
             <dt>{t('tk2_assignee')}</dt><dd>{x.assignee_user_id === null ? t('tk2_unassigned') : ownerName(owners, x.assignee_user_id)}</dd>
             <dt>{t('tk2_state')}</dt>
             <dd><span class={`badge ${x.done ? 'ok' : ''}`} data-task-state>{t(x.done ? 'tk2_state_done' : 'tk2_state_open')}</span></dd>
@@ -258,11 +265,52 @@ function TaskDetail({ id, write, owners, back, onChange, onReassigned }) {
             <div class="tk2-detail-actions">
               <DoneBox task={x} onChange={update} label />
               <Reassign task={x} owners={owners} onDone={(r) => { update(r); onReassigned(); }} />
+              <DueForm task={x} onDone={update} />
             </div>
           )}
         </div>
       )}</Async>
     </Card>
+  );
+}
+
+// When a task is due, and a badge once an open one is past it.
+function Due({ task }) {
+  if (!task.due_at) return <span class="muted">{t('tk2_no_due')}</span>;
+  const late = !task.done && Date.parse(task.due_at) < Date.now();
+  return (
+    <span class="tk2-due" data-due={task.due_at}>
+      {when(task.due_at)} {late && <span class="badge bad" data-overdue>{t('tk2_overdue')}</span>}
+    </span>
+  );
+}
+
+// An RFC 3339 time as the value of a datetime-local input (the browser's zone), and back.
+const pad = (n) => String(n).padStart(2, '0');
+function localInput(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+function DueForm({ task, onDone }) {
+  const [v, setV] = useState(localInput(task.due_at));
+  const s = useSubmit(async (clear) => {
+    if (!clear && !v) throw new ApiError(422, { error: { code: 'validation_failed', message: t('tk2_due_need'), field: 'due_at' } });
+    const r = await patch(`/tasks/${task.id}`, { due_at: clear ? null : new Date(v).toISOString() });
+    toast(clear ? t('tk2_due_cleared') : t('tk2_due_ok'));
+    setV(localInput(r.due_at));
+    onDone(r);
+  });
+  return (
+    <form class="tk2-reassign" onSubmit={(e) => { e.preventDefault(); s.submit(false); }} novalidate data-form="due">
+      <Field label={t('tk2_due')} name="due_at" error={s.error}>
+        <input type="datetime-local" name="due_at" value={v} onInput={(e) => setV(e.currentTarget.value)} />
+      </Field>
+      <Button type="submit" busy={s.busy} disabled={v === localInput(task.due_at)} data-write>{t('tk2_set_due')}</Button>
+      {task.due_at && <Button class="ghost" busy={s.busy} data-write data-action="clear-due" onClick={() => s.submit(true)}>{t('tk2_clear_due')}</Button>}
+      <FormError error={s.error} fields={['due_at']} />
+    </form>
   );
 }
 
