@@ -88,12 +88,16 @@ static bool safe_path(const char *p)
 	return true;
 }
 
-/* Bundlers name long-lived assets like index-3f9a1c2b.js: cache those for good. */
+/* Bundlers name long-lived assets like index-3f9a1c2b.js (and its gzipped twin
+ * index-3f9a1c2b.js.gz): cache those for good. */
 static bool hashed_name(const char *path)
 {
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
 	const char *dash = strrchr(base, '-'), *dot = strrchr(base, '.');
+	size_t n = strlen(base);
+	if (dot && n > 3 && strcmp(base + n - 3, ".gz") == 0)
+		dot = memrchr(base, '.', (size_t)(dot - base));
 	if (!dash || !dot || dot < dash || dot - dash - 1 < 8)
 		return false;
 	for (const char *c = dash + 1; c < dot; c++)

@@ -22,6 +22,9 @@ fs.writeFileSync(path.join(webRoot, 'style.css'), 'body { color: black; }\n');
 const BUNDLE = 'console.log("bundle");\n'.repeat(50);
 fs.writeFileSync(path.join(webRoot, 'bundle.js'), BUNDLE);
 fs.writeFileSync(path.join(webRoot, 'bundle.js.gz'), zlib.gzipSync(BUNDLE));
+// a hashed chunk and its twin, as the dashboard's build names them
+fs.writeFileSync(path.join(webRoot, 'chunk-7XK2P3QZ.js'), BUNDLE);
+fs.writeFileSync(path.join(webRoot, 'chunk-7XK2P3QZ.js.gz'), zlib.gzipSync(BUNDLE));
 fs.writeFileSync(path.join(webRoot, 'logo.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>\n');
 fs.writeFileSync(path.join(webRoot, 'data.xyz'), 'opaque\n');
 fs.writeFileSync(path.join(webRoot, '.secret'), 'HIDDEN-FILE-CONTENT\n');
@@ -307,4 +310,13 @@ test('a file with a NAME.gz twin is answered gzipped to clients that accept gzip
   const raw = await ask(null).then(() => rawHttp(d.port, 'GET /bundle.js.gz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'));
   assert.equal(raw.status, 200);
   assert.equal(raw.headers['content-encoding'], undefined);
+  assert.equal(gz.headers['cache-control'], 'no-cache', 'an unhashed name is revalidated');
+  // a hashed chunk is kept for good, gzipped or not
+  for (const ae of ['gzip', null]) {
+    const h = ae === null ? '' : `Accept-Encoding: ${ae}\r\n`;
+    const r = await rawHttp(d.port, `GET /chunk-7XK2P3QZ.js HTTP/1.1\r\nHost: 127.0.0.1\r\n${h}Connection: close\r\n\r\n`);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['content-encoding'], ae === null ? undefined : 'gzip');
+    assert.equal(r.headers['cache-control'], 'public, max-age=31536000, immutable', String(ae));
+  }
 });

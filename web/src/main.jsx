@@ -7,47 +7,46 @@ import { api, post, setCsrf, whenLoggedOut } from './api.js';
 import { addStrings, getLang, setLang, t, useLang } from './i18n.js';
 import { match, navigate, useLocation } from './router.js';
 import { Button, ErrorBox, Field, Loading, Toasts, setUser, useSubmit } from './ui.jsx';
-import Overview from './pages/overview.jsx';
-import Customers from './pages/customers.jsx';
-import Customer from './pages/customer.jsx';
-import Analytics from './pages/analytics.jsx';
-import Channels from './pages/channels.jsx';
-import Groups from './pages/groups.jsx';
-import Ambassadors from './pages/ambassadors.jsx';
-import Tokens from './pages/tokens.jsx';
-import Orders from './pages/orders.jsx';
-import Tags from './pages/tags.jsx';
-import Tasks from './pages/tasks.jsx';
-import Audiences from './pages/audiences.jsx';
-import Loyalty from './pages/loyalty.jsx';
-import Sops from './pages/sops.jsx';
-import Deliveries from './pages/deliveries.jsx';
-import Users from './pages/users.jsx';
-import Webhooks from './pages/webhooks.jsx';
-import MessageChannels from './pages/message_channels.jsx';
-import Audit from './pages/audit.jsx';
+
+// A page module loaded the first time it is shown (each page is its own chunk,
+// so the first load carries the shell and one page), then kept.
+function lazyPage(load) {
+  let mod = null;
+  let pending = null;
+  return function LazyPage(props) {
+    const [, loaded] = useState(0);
+    const [error, setError] = useState(null);
+    const start = () => {
+      setError(null);
+      (pending ||= load()).then((m) => { mod = m; loaded((n) => n + 1); }, (e) => { pending = null; setError(e); });
+    };
+    useEffect(() => { if (!mod) start(); }, []); // eslint-disable-line react-hooks/exhaustive-deps
+    if (mod) return <mod.default {...props} />;
+    return error ? <ErrorBox error={error} onRetry={start} /> : <Loading />;
+  };
+}
 
 // path, page, the navigation entry (none: reached from another page), who sees it
 const ROUTES = [
-  { path: '/', page: Overview, nav: 'nav_overview', icon: '◎' },
-  { path: '/customers', page: Customers, nav: 'nav_customers', icon: '☺' },
-  { path: '/customers/:id', page: Customer, parent: '/customers' },
-  { path: '/orders', page: Orders, nav: 'nav_orders', icon: '▦' },
-  { path: '/tags', page: Tags, nav: 'nav_tags', icon: '#' },
-  { path: '/audiences', page: Audiences, nav: 'nav_audiences', icon: '⚲' },
-  { path: '/loyalty', page: Loyalty, nav: 'nav_loyalty', icon: '♦' },
-  { path: '/sops', page: Sops, nav: 'nav_sops', icon: '⏰' },
-  { path: '/tasks', page: Tasks, nav: 'nav_tasks', icon: '✓' },
-  { path: '/analytics', page: Analytics, nav: 'nav_analytics', icon: '▤' },
-  { path: '/channels', page: Channels, nav: 'nav_channels', icon: '⌁' },
-  { path: '/groups', page: Groups, nav: 'nav_groups', icon: '◍' },
-  { path: '/ambassadors', page: Ambassadors, nav: 'nav_ambassadors', icon: '★' },
-  { path: '/deliveries', page: Deliveries, nav: 'nav_deliveries', icon: '✉' },
-  { path: '/admin/users', page: Users, nav: 'nav_users', icon: '☻', admin: true },
-  { path: '/admin/tokens', page: Tokens, nav: 'nav_tokens', icon: '⚿', admin: true },
-  { path: '/admin/webhooks', page: Webhooks, nav: 'nav_webhooks', icon: '⇄', admin: true },
-  { path: '/admin/message-channels', page: MessageChannels, nav: 'nav_message_channels', icon: '☏', admin: true },
-  { path: '/admin/audit', page: Audit, nav: 'nav_audit', icon: '☰', admin: true },
+  { path: '/', page: lazyPage(() => import('./pages/overview.jsx')), nav: 'nav_overview', icon: '◎' },
+  { path: '/customers', page: lazyPage(() => import('./pages/customers.jsx')), nav: 'nav_customers', icon: '☺' },
+  { path: '/customers/:id', page: lazyPage(() => import('./pages/customer.jsx')), parent: '/customers' },
+  { path: '/orders', page: lazyPage(() => import('./pages/orders.jsx')), nav: 'nav_orders', icon: '▦' },
+  { path: '/tags', page: lazyPage(() => import('./pages/tags.jsx')), nav: 'nav_tags', icon: '#' },
+  { path: '/audiences', page: lazyPage(() => import('./pages/audiences.jsx')), nav: 'nav_audiences', icon: '⚲' },
+  { path: '/loyalty', page: lazyPage(() => import('./pages/loyalty.jsx')), nav: 'nav_loyalty', icon: '♦' },
+  { path: '/sops', page: lazyPage(() => import('./pages/sops.jsx')), nav: 'nav_sops', icon: '⏰' },
+  { path: '/tasks', page: lazyPage(() => import('./pages/tasks.jsx')), nav: 'nav_tasks', icon: '✓' },
+  { path: '/analytics', page: lazyPage(() => import('./pages/analytics.jsx')), nav: 'nav_analytics', icon: '▤' },
+  { path: '/channels', page: lazyPage(() => import('./pages/channels.jsx')), nav: 'nav_channels', icon: '⌁' },
+  { path: '/groups', page: lazyPage(() => import('./pages/groups.jsx')), nav: 'nav_groups', icon: '◍' },
+  { path: '/ambassadors', page: lazyPage(() => import('./pages/ambassadors.jsx')), nav: 'nav_ambassadors', icon: '★' },
+  { path: '/deliveries', page: lazyPage(() => import('./pages/deliveries.jsx')), nav: 'nav_deliveries', icon: '✉' },
+  { path: '/admin/users', page: lazyPage(() => import('./pages/users.jsx')), nav: 'nav_users', icon: '☻', admin: true },
+  { path: '/admin/tokens', page: lazyPage(() => import('./pages/tokens.jsx')), nav: 'nav_tokens', icon: '⚿', admin: true },
+  { path: '/admin/webhooks', page: lazyPage(() => import('./pages/webhooks.jsx')), nav: 'nav_webhooks', icon: '⇄', admin: true },
+  { path: '/admin/message-channels', page: lazyPage(() => import('./pages/message_channels.jsx')), nav: 'nav_message_channels', icon: '☏', admin: true },
+  { path: '/admin/audit', page: lazyPage(() => import('./pages/audit.jsx')), nav: 'nav_audit', icon: '☰', admin: true },
 ];
 
 addStrings({

@@ -2,7 +2,6 @@
 // next to the field they name, confirmations, tables, paging, figures, charts
 // and the date range.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import Chart from 'chart.js/auto';
 import { ApiError } from './api.js';
 import { t } from './i18n.js';
 import { setQuery } from './router.js';
@@ -281,10 +280,21 @@ const PALETTE = ['#2563eb', '#16a34a', '#f59e0b', '#db2777', '#7c3aed', '#0891b2
 export const color = (i) => PALETTE[i % PALETTE.length];
 
 // A Chart.js chart; config is rebuilt on every render, the chart updated in place.
+// Chart.js is loaded with the first chart drawn, not with the dashboard.
+let chartClass = null;
+let chartLoad = null;
+const loadChart = () => (chartLoad ||= import('chart.js/auto').then((m) => { chartClass = m.default; return chartClass; }));
+
 export function ChartView({ config, height = 260, label }) {
   const canvas = useRef(null);
   const chart = useRef(null);
+  const [Chart, setChart] = useState(() => chartClass);
+  const [failed, setFailed] = useState(null);
   useEffect(() => {
+    if (!Chart) loadChart().then((c) => setChart(() => c), (e) => { chartLoad = null; setFailed(e); });
+  }, []); // eslint-disable-line react-hooks/exhaustive-deps
+  useEffect(() => {
+    if (!Chart) return;
     if (!chart.current) {
       chart.current = new Chart(canvas.current, { ...config, options: { responsive: true, maintainAspectRatio: false, animation: false, ...config.options } });
     } else {
@@ -294,7 +304,13 @@ export function ChartView({ config, height = 260, label }) {
     }
   });
   useEffect(() => () => chart.current && chart.current.destroy(), []);
-  return <div class="chart" style={{ height: `${height}px` }}><canvas ref={canvas} role="img" aria-label={label} /></div>;
+  if (failed) return <ErrorBox error={failed} />;
+  return (
+    <div class="chart" style={{ height: `${height}px` }} aria-busy={Chart ? undefined : 'true'}>
+      {!Chart && <Spinner label={false} />}
+      <canvas ref={canvas} role="img" aria-label={label} />
+    </div>
+  );
 }
 
 // Dates in the business zone of the daemon are the same calendar dates the API

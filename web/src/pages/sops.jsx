@@ -53,7 +53,7 @@ addStrings({
     sp_assignee: '负责人', sp_assignee_owner: '客户的负责人', sp_task_text: '任务内容', sp_task_template: '要发送的话术（可选）',
     sp_no_channels: '还没有消息通道：由管理员在“消息通道”中创建。',
     sp_preview: '预览（试运行）', sp_preview_hint: '按已保存的设置计算：现在会触达谁、消息渲染成什么样。不会执行任何动作。',
-    sp_preview_dirty: '预览包含尚未保存的修改。', sp_preview_waiting: '填好表单后显示预览：', sp_preview_need: '动作 {n} 还没有填完。', sp_due: '完成时限（小时，可选）', sp_due_hint: '触发后多少小时内完成；留空则不设时限',
+    sp_preview_dirty: '预览包含尚未保存的修改。', sp_preview_waiting: '填好表单后显示预览：', sp_preview_need: '动作 {n} 还没有填完。', sp_task_due: '完成时限（小时，可选）', sp_task_due_hint: '触发后多少小时内完成；留空则不设时限',
     sp_reach: '现在会触达 {n} 位客户', sp_reach_runs: '{n} 次运行', sp_reach_group: '运行一次，不针对具体客户（群发）',
     sp_sample_for: '示例客户：', sp_sample: '触达的客户（最多 20 位）', sp_rendered: '渲染后的消息', sp_no_render: '没有消息或任务动作',
     sp_refresh: '刷新',
@@ -118,7 +118,7 @@ addStrings({
     sp_assignee: 'Assignee', sp_assignee_owner: 'The customer\'s owner', sp_task_text: 'Task', sp_task_template: 'Message to send (optional)',
     sp_no_channels: 'No message channel yet: an admin sets them up under "Message channels".',
     sp_preview: 'Preview (dry run)', sp_preview_hint: 'From the saved settings: whom it would reach now and what the messages would say. Nothing is done.',
-    sp_preview_dirty: 'The preview includes your unsaved changes.', sp_preview_waiting: 'The preview shows once the form is complete:', sp_preview_need: 'action {n} is not filled in yet.', sp_due: 'Due within (hours, optional)', sp_due_hint: 'Hours after it fires; leave empty for no due time',
+    sp_preview_dirty: 'The preview includes your unsaved changes.', sp_preview_waiting: 'The preview shows once the form is complete:', sp_preview_need: 'action {n} is not filled in yet.', sp_task_due: 'Due within (hours, optional)', sp_task_due_hint: 'Hours after it fires; leave empty for no due time',
     sp_reach: 'Would reach {n} customers now', sp_reach_runs: '{n} runs', sp_reach_group: 'One run, for no customer in particular (a group message)',
     sp_sample_for: 'Sample customer: ', sp_sample: 'Customers reached (up to 20)', sp_rendered: 'Rendered messages', sp_no_render: 'No message or task action',
     sp_refresh: 'Refresh',
@@ -1095,7 +1095,7 @@ function TaskFields({ a, nm, err, write, onChange }) {
       </Field>
       <TemplateField label={t('sp_task_text')} name={nm('text')} value={a.text} err={err} write={write} rows={2} onChange={(v) => onChange({ text: v })} />
       <TemplateField label={t('sp_task_template')} name={nm('template')} value={a.template} err={err} write={write} onChange={(v) => onChange({ template: v })} />
-      <Field label={t('sp_due')} name={nm('due_in_hours')} error={err} hint={t('sp_due_hint')}>
+      <Field label={t('sp_task_due')} name={nm('due_in_hours')} error={err} hint={t('sp_task_due_hint')}>
         <input name={nm('due_in_hours')} inputMode="numeric" value={a.due} onInput={(e) => onChange({ due: e.currentTarget.value })} autocomplete="off" />
       </Field>
     </>
