@@ -190,7 +190,8 @@ test('edit the points rules as admin: stored as entered, a bad day refused at th
     const submit = form.locator('button[type="submit"]');
     assert.notEqual(await submit.getAttribute('data-write'), null, 'the save button has no data-write');
     await submit.click();
-    const err = form.locator('label', { has: page.locator('[name="checkin_schedule[2]"]') }).getByRole('alert');
+    // the schedule is a group of inputs (a fieldset with its legend and error)
+    const err = form.locator(':is(label, fieldset)', { has: page.locator('[name="checkin_schedule[2]"]') }).getByRole('alert');
     await err.waitFor({ state: 'visible', timeout: TIMEOUT });
     assert.match(await err.innerText(), /checkin_schedule\[2\]/);
     assert.deepEqual((await adminApi('GET', '/settings/points')).json, before, 'a refused save changed the rules');

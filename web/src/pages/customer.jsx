@@ -550,7 +550,10 @@ function Merge({ c, onClose, onDone }) {
     setFound((f) => ({ ...f, loading: true }));
     const h = setTimeout(async () => {
       try {
-        const byId = /^\d{1,15}$/.test(q) ? get(`/customers/${q}`).catch(() => null) : Promise.resolve(null);
+        // an id (#42 or 42) is looked up as well; a whole mobile number (11
+        // digits) is not an id, and asking for it would only answer 404
+        const idm = /^#?(\d{1,10})$/.exec(q);
+        const byId = idm ? get(`/customers/${idm[1]}`).catch(() => null) : Promise.resolve(null);
         const [page, one] = await Promise.all([get('/customers', { q, limit: 8 }), byId]);
         const list = [];
         for (const x of [one, ...page.data]) if (x && x.id !== c.id && !list.some((y) => y.id === x.id)) list.push(x);

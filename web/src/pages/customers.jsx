@@ -2,7 +2,7 @@
 // total, and a new customer for writers. Filters, search and the page cursor
 // live in the URL so that the page deep-links and survives a reload.
 // Also the pieces the profile (customer.jsx) shares: stages, owners, channels,
-// the URL pager, the profile fields and the "that phone belongs to" link.
+// the profile fields, the "that phone belongs to" link and idempotent posts.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api, get } from '../api.js';
 import { addStrings, money, num, t, when } from '../i18n.js';
@@ -159,8 +159,9 @@ function clipBytes(s, max) {
   return out;
 }
 
-// A text input whose value reaches the URL once the typing pauses.
-function useDebouncedParam(key, value, delay = 250) {
+// A text input whose value reaches the URL once the typing pauses (the tags
+// page filters with it too).
+export function useDebouncedParam(key, value, delay = 250) {
   const [text, setText] = useState(value);
   const sent = useRef(value);
   useEffect(() => {

@@ -6,7 +6,7 @@ import { ApiError, del, get, patch, put } from '../api.js';
 import { addStrings, money, num, t, when } from '../i18n.js';
 import { setQuery } from '../router.js';
 import {
-  Async, Button, Card, ConfirmButton, ErrorBox, Field, FormError, Modal, Pager, Table, canWrite, isAdmin, toast, useAsync, useSubmit, useUrlPager,
+  Async, Button, Card, ConfirmButton, ErrorBox, Field, FieldGroup, FormError, Modal, Pager, Table, canWrite, isAdmin, toast, useAsync, useSubmit, useUrlPager,
 } from '../ui.jsx';
 import { localError, newBase, postOnce } from './customers.jsx';
 import './loyalty.css';
@@ -219,8 +219,8 @@ function PointsForm({ rules, onSaved }) {
           {numField('member_day', t('ly_member_day_hint'))}
           {numField('member_day_multiplier', t('ly_member_day_multiplier_hint'))}
         </div>
-        <Field label={t('ly_checkin_schedule')} name="checkin_schedule" error={e} hint={t('ly_checkin_hint')}>
-          <span class="ly-days" role="group" aria-label={t('ly_checkin_schedule')}>
+        <FieldGroup label={t('ly_checkin_schedule')} name="checkin_schedule" error={e} hint={t('ly_checkin_hint')}>
+          <span class="ly-days">
             {days.map((d, i) => (
               <span class={`ly-day ${badDay && Number(badDay[1]) === i ? 'ly-bad' : ''}`}>
                 <span class="ly-day-n">{t('ly_day', { n: i + 1 })}</span>
@@ -239,7 +239,7 @@ function PointsForm({ rules, onSaved }) {
               </button>
             )}
           </span>
-        </Field>
+        </FieldGroup>
         <FormError error={e} fields={RULE_FIELDS} />
         <FormButtons busy={s.busy} />
       </form>
@@ -429,7 +429,7 @@ function TemplateForm({ tpl, onClose, onSaved }) {
     toast(t('saved'));
     onSaved();
   });
-  const fields = ['name', 'kind', 'value', 'min_spend_cents', 'valid_days', 'valid_until', 'active'];
+  const fields = ['name', 'kind', 'value', 'min_spend_cents', 'valid_days', 'valid_until'];
   return (
     <Modal title={tpl ? t('ly_tpl_edit') : t('ly_tpl_new')} onClose={onClose}>
       <form onSubmit={(e) => { e.preventDefault(); s.submit(); }} novalidate data-form="coupon-template">
@@ -593,7 +593,7 @@ function RewardForm({ reward, templates, onClose, onSaved }) {
   const e = s.error;
   const badPrize = e instanceof ApiError && e.field && /^prizes\[(\d+)\]/.exec(e.field);
   const setPrize = (i, k, v) => setPrizes((x) => x.map((p, j) => (j === i ? { ...p, [k]: v } : p)));
-  const fields = ['name', 'kind', 'points_cost', 'stock', 'per_customer_limit', 'starts_at', 'ends_at', 'coupon_template_id', 'prizes', 'active'];
+  const fields = ['name', 'kind', 'points_cost', 'stock', 'per_customer_limit', 'starts_at', 'ends_at', 'coupon_template_id', 'prizes'];
   return (
     <Modal title={reward ? t('ly_rw_edit') : t('ly_rw_new')} onClose={onClose} wide>
       <form onSubmit={(ev) => { ev.preventDefault(); s.submit(); }} novalidate data-form="reward">
@@ -624,8 +624,8 @@ function RewardForm({ reward, templates, onClose, onSaved }) {
           </Field>
         )}
         {lottery && (
-          <Field label={t('ly_prizes')} name="prizes" error={e} hint={t('ly_prizes_hint')}>
-            <span class="ly-prizes" role="group" aria-label={t('ly_prizes')}>
+          <FieldGroup label={t('ly_prizes')} name="prizes" error={e} hint={t('ly_prizes_hint')}>
+            <span class="ly-prizes">
               {prizes.map((p, i) => (
                 <span class={`ly-prize ${badPrize && Number(badPrize[1]) === i ? 'ly-bad' : ''}`} data-prize={i}>
                   <input name={`prizes[${i}].name`} aria-label={t('ly_prize_name')} placeholder={t('ly_prize_name')} value={p.name} maxLength={100}
@@ -648,7 +648,7 @@ function RewardForm({ reward, templates, onClose, onSaved }) {
                 </button>
               )}
             </span>
-          </Field>
+          </FieldGroup>
         )}
         <label class="ly-check">
           <input type="checkbox" name="active" checked={f.active} onChange={(ev) => { const v = ev.currentTarget.checked; setF((x) => ({ ...x, active: v })); }} />

@@ -3,15 +3,15 @@
 // customers have each. Writers create, edit and delete them; an auto tag's rule
 // is edited as JSON, with the API's error path (rule.all[2].op) shown next to
 // it and selected in the text, and can be evaluated now.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { ApiError, api, del, get, patch, post } from '../api.js';
 import { addStrings, num, t, when } from '../i18n.js';
 import { setQuery } from '../router.js';
 import {
-  Async, Button, Card, ConfirmButton, ErrorBox, Field, FormError, Modal, Pager, Spinner, Table, canWrite, errorText, toast, useAsync,
+  Async, Button, Card, ConfirmButton, ErrorBox, Field, FieldGroup, FormError, Modal, Pager, Spinner, Table, canWrite, errorText, toast, useAsync,
   useSubmit, useUrlPager,
 } from '../ui.jsx';
-import { idemKey, localError, newBase } from './customers.jsx';
+import { idemKey, localError, newBase, useDebouncedParam } from './customers.jsx';
 import './tags.css';
 
 addStrings({
@@ -130,27 +130,6 @@ function ruleSummary(rule) {
   return s.length > 80 ? s.slice(0, 77) + '…' : s;
 }
 
-function useTypedParam(key, value) {
-  const [text, setText] = useState(value);
-  const sent = useRef(value);
-  useEffect(() => {
-    if (value !== sent.current) {
-      sent.current = value;
-      setText(value);
-    }
-  }, [value]);
-  useEffect(() => {
-    const v = text.trim();
-    if (v === sent.current) return undefined;
-    const h = setTimeout(() => {
-      sent.current = v;
-      setQuery({ [key]: v, cursor: '', page: '' });
-    }, 300);
-    return () => clearTimeout(h);
-  }, [text]);
-  return { text, setText, pending: text.trim() !== value };
-}
-
 // ---------------------------------------------------------------- the page
 
 export default function Tags({ query }) {
@@ -161,8 +140,8 @@ export default function Tags({ query }) {
   const filters = { kind, group, q };
   const key = JSON.stringify(filters);
   const pager = useUrlPager(query, key);
-  const qInput = useTypedParam('q', q);
-  const groupInput = useTypedParam('group', group);
+  const qInput = useDebouncedParam('q', q, 300);
+  const groupInput = useDebouncedParam('group', group, 300);
   const [version, setVersion] = useState(0);
   const [form, setForm] = useState(null); // {} new, {tag} edit
   const [evals, setEvals] = useState({}); // tag id -> {busy, result, error}
@@ -391,11 +370,14 @@ function TagForm({ tag, groups, onClose, onSaved }) {
               onClick={() => setF((x) => ({ ...x, color: c }))} />
           ))}
         </div>
-        <div class="field">
-          <span class="field-label">{t('tg_kind')}</span>
-          {tag ? (
+        {tag ? (
+          <div class="field">
+            <span class="field-label">{t('tg_kind')}</span>
             <span><KindBadge kind={tag.kind} /> <span class="muted">{t('tg_kind_fixed')}</span></span>
-          ) : (
+            <span class="field-hint">{t(auto ? 'tg_kind_auto_hint' : 'tg_kind_manual_hint')}</span>
+          </div>
+        ) : (
+          <FieldGroup label={t('tg_kind')} name="kind" error={s.error} hint={t(auto ? 'tg_kind_auto_hint' : 'tg_kind_manual_hint')}>
             <div class="range" role="radiogroup" aria-label={t('tg_kind')}>
               {KINDS.map((k) => (
                 <label class={`chip tg-kind-chip ${f.kind === k ? 'on' : ''}`} data-kind-choice={k}>
@@ -404,9 +386,8 @@ function TagForm({ tag, groups, onClose, onSaved }) {
                 </label>
               ))}
             </div>
-          )}
-          <span class="field-hint">{t(auto ? 'tg_kind_auto_hint' : 'tg_kind_manual_hint')}</span>
-        </div>
+          </FieldGroup>
+        )}
         {auto && (
           <div class={`field tg-rule-field ${ruleErr ? 'has-error' : ''}`}>
             <label class="field-label" for="tg-rule">{t('tg_rule')}</label>
