@@ -6,7 +6,7 @@ import { useState } from 'preact/hooks';
 import { ApiError, get, patch, post } from '../api.js';
 import { addStrings, money, num, t, when } from '../i18n.js';
 import { navigate } from '../router.js';
-import { Async, Button, Card, Field, FormError, Modal, Pager, canWrite, toast, useAsync, usePager, useSubmit } from '../ui.jsx';
+import { Async, Button, Card, Field, FormError, Modal, Pager, canWrite, toast, useAsync, usePager, useSubmit, useUrlPager } from '../ui.jsx';
 import { DefStat, DefTable } from './analytics.jsx';
 
 addStrings({
@@ -64,7 +64,7 @@ export default function Ambassadors({ query }) {
         {write && <Button class="primary" data-write onClick={() => setForm({})}>{t('am_enrol')}</Button>}
       </div>
       {id ? <Detail key={id} id={id} version={version} write={write} onEdit={(a) => setForm(a)} />
-        : <List version={version} write={write} onEdit={(a) => setForm(a)} />}
+        : <List query={query} version={version} write={write} onEdit={(a) => setForm(a)} />}
       {form && (
         <AmbassadorForm ambassador={form.id ? form : null} onClose={() => setForm(null)} onSaved={(a) => {
           setForm(null);
@@ -76,8 +76,8 @@ export default function Ambassadors({ query }) {
   );
 }
 
-function List({ version, write, onEdit }) {
-  const pager = usePager();
+function List({ query, version, write, onEdit }) {
+  const pager = useUrlPager(query, 'ambassadors');
   const list = useAsync(() => get('/ambassadors', { cursor: pager.cursor, limit: 50 }), [pager.cursor, version]);
   return (
     <Card>
@@ -157,7 +157,7 @@ function Ledger({ id, version }) {
         <div data-testid="commission-ledger">
           <DefTable rows={d.data} stack columns={[
             { label: t('am_entry_id'), render: (e) => `#${e.id}` },
-            { label: t('am_order'), render: (e) => `#${e.order_id}` },
+            { label: t('am_order'), render: (e) => <a href={`/orders?id=${e.order_id}`}>#{e.order_id}</a> },
             { label: t('am_kind'), render: (e) => t('am_kind_' + e.kind) },
             { label: t('am_status'), render: (e) => <span class={`badge ${statusBadge[e.status] || ''}`}>{t('am_status_' + e.status)}</span> },
             { label: t('am_order_cents'), num: true, render: (e) => money(e.order_cents) },

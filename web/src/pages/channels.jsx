@@ -7,7 +7,7 @@ import { ApiError, del, get, patch, post } from '../api.js';
 import { addStrings, money, num, pct, t, when } from '../i18n.js';
 import { navigate, setQuery } from '../router.js';
 import {
-  Async, Button, Card, ConfirmButton, ErrorBox, Field, FormError, Modal, Pager, Spinner, canWrite, toast, useAsync, usePager, useSubmit,
+  Async, Button, Card, ConfirmButton, ErrorBox, Field, FormError, Modal, Pager, Spinner, canWrite, toast, useAsync, useSubmit, useUrlPager,
 } from '../ui.jsx';
 import { DefTable } from './analytics.jsx';
 import './channels.css';
@@ -73,7 +73,7 @@ export default function Channels({ query }) {
         {write && <Button class="primary" data-write onClick={() => setForm({})}>{t('ch_new')}</Button>}
       </div>
       {id ? <Detail key={id} id={id} version={version} write={write} onEdit={(c) => setForm(c)} onDelete={remove} />
-        : <List version={version} write={write} onEdit={(c) => setForm(c)} onDelete={remove} />}
+        : <List query={query} version={version} write={write} onEdit={(c) => setForm(c)} onDelete={remove} />}
       {form && (
         <ChannelForm channel={form.id ? form : null} onClose={() => setForm(null)} onSaved={(c) => {
           setForm(null);
@@ -85,8 +85,8 @@ export default function Channels({ query }) {
   );
 }
 
-function List({ version, write, onEdit, onDelete }) {
-  const pager = usePager();
+function List({ query, version, write, onEdit, onDelete }) {
+  const pager = useUrlPager(query, 'channels');
   const list = useAsync(() => get('/channels', { cursor: pager.cursor, limit: 50 }), [pager.cursor, version]);
   return (
     <Card>

@@ -7,7 +7,7 @@ import { ApiError, del, get, patch, post } from '../api.js';
 import { addStrings, money, num, pct, t, when } from '../i18n.js';
 import { navigate, setQuery } from '../router.js';
 import {
-  Async, Button, Card, ConfirmButton, Field, FormError, Modal, Pager, RangePicker, canWrite, isAdmin, toast, useAsync, usePager, useSubmit, user,
+  Async, Button, Card, ConfirmButton, Field, FormError, Modal, Pager, RangePicker, canWrite, isAdmin, toast, useAsync, usePager, useSubmit, useUrlPager, user,
 } from '../ui.jsx';
 import { DefStat, DefTable } from './analytics.jsx';
 
@@ -80,7 +80,7 @@ export default function Groups({ query }) {
         {write && <Button class="primary" data-write onClick={() => setForm({})}>{t('gr_new')}</Button>}
       </div>
       {id ? <GroupDetail key={id} id={id} query={query} version={version} owners={owners} write={write} onEdit={(g) => setForm(g)} onDelete={remove} />
-        : <List version={version} owners={owners} write={write} onEdit={(g) => setForm(g)} onDelete={remove} />}
+        : <List query={query} version={version} owners={owners} write={write} onEdit={(g) => setForm(g)} onDelete={remove} />}
       {form && (
         <GroupForm group={form.id ? form : null} owners={owners} onClose={() => setForm(null)} onSaved={(g) => {
           setForm(null);
@@ -92,8 +92,8 @@ export default function Groups({ query }) {
   );
 }
 
-function List({ version, owners, write, onEdit, onDelete }) {
-  const pager = usePager();
+function List({ query, version, owners, write, onEdit, onDelete }) {
+  const pager = useUrlPager(query, 'groups');
   const list = useAsync(() => get('/groups', { cursor: pager.cursor, limit: 50 }), [pager.cursor, version]);
   return (
     <Card>

@@ -2,7 +2,7 @@
 // robots, WeCom customer messages, signed webhooks, the log). Create, edit,
 // switch off and delete them; a webhook's generated signing secret is shown
 // once; send a test message and watch its delivery. ?id= opens one channel.
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { ApiError, del, get, patch, post } from '../api.js';
 import { addStrings, t, when } from '../i18n.js';
 import { navigate, setQuery } from '../router.js';
@@ -83,7 +83,8 @@ export default function MessageChannels({ query }) {
         <>
           {id ? (
             <Detail key={id} id={id} version={version} secret={secret && String(secret.id) === id ? secret.secret : null}
-              onEdit={(c) => setForm(c)} onDelete={remove} onChanged={bump} onHideSecret={() => setSecret(null)} />
+              onEdit={(c) => setForm(c)} onDelete={remove} onChanged={bump} onHideSecret={() => setSecret(null)}
+              onLeave={() => setSecret((x) => (x && String(x.id) === id ? null : x))} />
           ) : <List query={query} version={version} onEdit={(c) => setForm(c)} onDelete={remove} />}
         </>
       )}
@@ -131,7 +132,9 @@ function List({ query, version, onEdit, onDelete }) {
   );
 }
 
-function Detail({ id, version, secret, onEdit, onDelete, onChanged, onHideSecret }) {
+function Detail({ id, version, secret, onEdit, onDelete, onChanged, onHideSecret, onLeave }) {
+  // the secret is shown once: leaving the record forgets it
+  useEffect(() => onLeave, []);
   const st = useAsync(() => get(`/message-channels/${id}`), [id, version]);
   const toggle = useSubmit(async (c) => {
     await patch(`/message-channels/${c.id}`, { enabled: !c.enabled });
@@ -152,12 +155,12 @@ function Detail({ id, version, secret, onEdit, onDelete, onChanged, onHideSecret
           )}>
             <div data-channel-detail={c.id}>
               {secret && (
-              <div class="once-box" role="status" data-testid="channel-secret">
-                {t('mc_secret_once')}<code>{secret}</code>
-                <Button class="small" onClick={onHideSecret}>{t('mc_copied')}</Button>
-              </div>
-            )}
-              <FormErrorBox error={toggle.error} />
+                <div class="once-box" role="status" data-testid="channel-secret">
+                  {t('mc_secret_once')}<code>{secret}</code>
+                  <Button class="small" onClick={onHideSecret}>{t('mc_copied')}</Button>
+                </div>
+              )}
+              <FormError error={toggle.error} fields={[]} />
               <dl class="kv dl-kv">
                 <dt>{t('mc_kind')}</dt><dd>{kindLabel(c.kind)} <span class="muted">· {t('mc_kind_hint_' + c.kind)}</span></dd>
                 {c.kind !== 'log' && <><dt>{t('mc_url')}</dt><dd class="mc-url">{c.url || '—'}</dd></>}
@@ -180,10 +183,6 @@ function Detail({ id, version, secret, onEdit, onDelete, onChanged, onHideSecret
       )}</Async>
     </>
   );
-}
-
-function FormErrorBox({ error }) {
-  return <FormError error={error} fields={[]} />;
 }
 
 function TestMessage({ c }) {

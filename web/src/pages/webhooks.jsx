@@ -1,7 +1,7 @@
 // Event webhooks (admin): tell an integration what happens as it happens.
 // Create, edit, switch off and delete them; a generated signing secret is shown
 // once; ?id= opens one with its deliveries (status filter and page in the URL).
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { ApiError, del, get, patch, post } from '../api.js';
 import { addStrings, t, when } from '../i18n.js';
 import { navigate, setQuery } from '../router.js';
@@ -85,7 +85,8 @@ export default function Webhooks({ query }) {
       </div>
       {!admin ? <Card><p class="muted">{t('wh_admin_only')}</p></Card> : id ? (
         <Detail key={id} id={id} query={query} version={version} secret={secret && String(secret.id) === id ? secret.secret : null}
-          onEdit={(w) => setForm(w)} onDelete={remove} onChanged={bump} onHideSecret={() => setSecret(null)} />
+          onEdit={(w) => setForm(w)} onDelete={remove} onChanged={bump} onHideSecret={() => setSecret(null)}
+          onLeave={() => setSecret((x) => (x && String(x.id) === id ? null : x))} />
       ) : <List query={query} version={version} onEdit={(w) => setForm(w)} onDelete={remove} />}
       {form && (
         <WebhookForm hook={form.id ? form : null} onClose={() => setForm(null)} onSaved={(w, created) => {
@@ -126,7 +127,9 @@ function List({ query, version, onEdit, onDelete }) {
   );
 }
 
-function Detail({ id, query, version, secret, onEdit, onDelete, onChanged, onHideSecret }) {
+function Detail({ id, query, version, secret, onEdit, onDelete, onChanged, onHideSecret, onLeave }) {
+  // the secret is shown once: leaving the record forgets it
+  useEffect(() => onLeave, []);
   const st = useAsync(() => get(`/webhooks/${id}`), [id, version]);
   const toggle = useSubmit(async (w) => {
     await patch(`/webhooks/${w.id}`, { enabled: !w.enabled });
