@@ -143,7 +143,7 @@ export class Daemon {
 }
 
 export function assertNoSanitizerReport(log) {
-  for (const marker of ['ERROR: AddressSanitizer', 'ERROR: LeakSanitizer', 'runtime error:', 'SUMMARY: UndefinedBehaviorSanitizer']) {
+  for (const marker of ['ERROR: AddressSanitizer', 'ERROR: LeakSanitizer', 'runtime error:', 'SUMMARY: UndefinedBehaviorSanitizer', 'WARNING: ThreadSanitizer']) {
     assert.ok(!log.includes(marker), `sanitizer report in the daemon log:\n${log.slice(log.indexOf(marker) - 200, log.indexOf(marker) + 3000)}`);
   }
 }
