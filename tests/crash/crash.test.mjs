@@ -18,10 +18,16 @@
 // marked delivered when the daemon died (at most one per sender thread per
 // kill), and never after the daemon had recorded it as delivered.
 //
+// One online backup (POST /admin/backup) is started in each cycle: a file
+// under its final name must be whole (integrity_check) even when the kill
+// came in the middle of it, and an acknowledged one must be there.
+//
 // CRASH_SEED replays a run's choices (the kill moments still vary with timing).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Daemon, assertNoSanitizerReport, sleep, listAll } from '../api/lib.mjs';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Daemon, assertNoSanitizerReport, sleep, listAll, sqlite } from '../api/lib.mjs';
 import { startReceiver } from '../api/receiver.mjs';
 import { CONFIG, Workload, checkDatabase, retryUnacked, send, sqliteJson } from './workload.mjs';
 
@@ -47,7 +53,13 @@ test(`crash safety: ${CYCLES} cycles of kill -9 under write load (${CLIENTS} cli
   await w.setup(d, { admin, op, rxUrl: rx.url });
   const hook = (r) => r.path === '/crash-hook' && r.status === 200;
 
-  const kills = []; // {at, delivered: Set of delivery ids marked delivered in the file the kill left}
+  const backupDir = path.join(d.dir, 'backups');
+  const checkedBackups = new Set();
+  const backups = { acked: 0 };
+  // per kill: mark, the number of requests the receiver had taken in once
+  // everything the dead daemon had sent was in; delivered, the delivery ids
+  // marked delivered in the file the kill left
+  const kills = [];
   const totals = { acked: 0, unacked: 0, unackedPresent: 0, refused: 0, replayed: 0, ranNow: 0, ackedReplays: 0 };
   const cycleMs = [];
   for (let cycle = 1; cycle <= CYCLES; cycle++) {
@@ -55,18 +67,33 @@ test(`crash safety: ${CYCLES} cycles of kill -9 under write load (${CLIENTS} cli
     w.cycle = cycle;
     const first = w.requests.length;
     const load = w.run(d, op, CLIENTS);
+    // an online backup at a random moment too: the kill may land in it
+    const backup = sleep(w.int(1000)).then(() => send(d, 'POST', '/api/v1/admin/backup', { token: admin }));
     await sleep(200 + w.int(1300));
-    const killedAt = Date.now();
     d.proc.kill('SIGKILL');
     const { signal } = await d.exited;
     assert.equal(signal, 'SIGKILL');
     await load.stop();
     assertNoSanitizerReport(d.stderr);
+    // a backup file under its final name is whole, even when the kill came
+    // in the middle of writing one; an acknowledged one is there
+    const b = await backup;
+    if (b.status !== null) {
+      assert.equal(b.status, 201, b.text);
+      assert.ok(fs.existsSync(b.json.path), `backup ${b.json.path} was acknowledged, yet it is not there`);
+      backups.acked++;
+    }
+    for (const f of fs.existsSync(backupDir) ? fs.readdirSync(backupDir) : []) {
+      if (!f.endsWith('.db') || checkedBackups.has(f)) continue;
+      assert.equal(sqlite(path.join(backupDir, f), 'PRAGMA integrity_check;'), 'ok', `backup ${f}`);
+      checkedBackups.add(f);
+    }
     const where = `cycle ${cycle} (seed ${SEED}), after kill -9`;
     const mine = w.requests.slice(first);
     const f = checkDatabase(d.db, w, where);
     const delivered = new Set(sqliteJson(d.db, `SELECT id FROM deliveries WHERE channel_id = ${w.channel.id} AND status = 'delivered'`).map((r) => r.id));
-    kills.push({ at: killedAt, delivered });
+    await sleep(100); // what the dead daemon had sent reaches the receiver; nothing more can
+    kills.push({ mark: rx.requests.length, delivered });
     const thisCycle = { sent: mine.length, acked: mine.filter((q) => q.acked).length, unacked: mine.filter((q) => !q.acked && !q.refused).length };
     assert.ok(thisCycle.acked > 0, `${where}: no write was acknowledged before the kill`);
     totals.acked += thisCycle.acked;
@@ -108,12 +135,12 @@ test(`crash safety: ${CYCLES} cycles of kill -9 under write load (${CLIENTS} cli
   for (const id of customers) assert.equal((rowsOf.get(id) || []).length, 1, `customer ${id}: delivery rows ${JSON.stringify(rowsOf.get(id))}`);
   assert.equal(rows.length, customers.length, 'no delivery row for anyone else');
   await sleep(300);
-  const got = rx.requests.filter(hook);
-  const seen = new Map();
-  for (const h of got) {
+  const seen = new Map(); // delivery id -> the positions in rx.requests of its receipts
+  rx.requests.forEach((h, i) => {
+    if (!hook(h)) return;
     const id = Number(h.headers['x-scrm-delivery']);
-    seen.set(id, [...(seen.get(id) || []), h.at]);
-  }
+    seen.set(id, [...(seen.get(id) || []), i]);
+  });
   for (const x of rows) assert.ok(seen.has(x.id), `delivery ${x.id} (customer ${x.customer_id}) never reached the receiver`);
   assert.equal(seen.size, rows.length, 'the receiver got ids of no other delivery');
   let twice = 0;
@@ -122,15 +149,16 @@ test(`crash safety: ${CYCLES} cycles of kill -9 under write load (${CLIENTS} cli
     twice += ats.length - 1;
     for (const k of kills) {
       if (k.delivered.has(id)) {
-        assert.ok(ats.every((a) => a < k.at), `delivery ${id} was recorded as delivered before the kill at ${k.at}, yet arrived again after it`);
+        assert.ok(ats.every((a) => a < k.mark), `delivery ${id} was recorded as delivered before kill ${kills.indexOf(k) + 1}, yet arrived again after it`);
       }
     }
   }
-  // a delivery arriving on both sides of a kill was being sent at that kill:
-  // at most one per sender thread
+  // a delivery that arrived in the cycle a kill ended and again after that
+  // kill was being sent at that kill: at most one per sender thread
   for (const [i, k] of kills.entries()) {
-    const straddle = [...seen].filter(([, ats]) => ats.some((a) => a < k.at) && ats.some((a) => a >= k.at)).map(([id]) => id);
-    assert.ok(straddle.length <= SENDERS, `kill ${i + 1}: ${straddle.length} deliveries arrived before and again after it (${straddle}); at most one per sender thread (${SENDERS}) may`);
+    const from = i ? kills[i - 1].mark : 0;
+    const straddle = [...seen].filter(([, ats]) => ats.some((a) => a >= from && a < k.mark) && ats.some((a) => a >= k.mark)).map(([id]) => id);
+    assert.ok(straddle.length <= SENDERS, `kill ${i + 1}: ${straddle.length} deliveries arrived before and again after it (${straddle.map((id) => `${id} at ${seen.get(id)}`).join('; ')}; kills at ${kills.map((x) => x.mark)}); at most one per sender thread (${SENDERS}) may`);
   }
   // the API agrees with the file
   const delivered = (await listAll(d, `/api/v1/deliveries?channel_id=${w.channel.id}&status=delivered`, { token: admin })).items;
@@ -138,6 +166,7 @@ test(`crash safety: ${CYCLES} cycles of kill -9 under write load (${CLIENTS} cli
   const health = await send(d, 'GET', '/healthz', { token: admin });
   assert.equal(health.status, 200);
   await d.stop();
+  const partial = fs.readdirSync(backupDir).filter((f) => f.includes('.partial')).length;
   const avg = Math.round(cycleMs.reduce((a, b) => a + b, 0) / cycleMs.length);
-  t.diagnostic(`${CYCLES} cycles survived; ${w.requests.length} requests: ${totals.acked} acknowledged, ${totals.unacked} unacknowledged at a kill (${totals.unackedPresent} of them with their write committed; on retry ${totals.replayed} replayed a committed write or refusal, ${totals.ranNow} ran then), ${totals.refused} refused; ${totals.ackedReplays} acknowledged ones replayed byte for byte; ${customers.length} customers welcomed by ${rows.length} deliveries, ${twice} received twice; ${avg} ms per cycle`);
+  t.diagnostic(`${CYCLES} cycles survived; ${w.requests.length} requests: ${totals.acked} acknowledged, ${totals.unacked} unacknowledged at a kill (${totals.unackedPresent} of them with their write committed; on retry ${totals.replayed} replayed a committed write or refusal, ${totals.ranNow} ran then), ${totals.refused} refused; ${totals.ackedReplays} acknowledged ones replayed byte for byte; ${customers.length} customers welcomed by ${rows.length} deliveries, ${twice} received twice; ${backups.acked} backups acknowledged, ${checkedBackups.size} backup files whole, ${partial} half-written ones left under a .partial-* name by a kill; ${avg} ms per cycle`);
 });
