@@ -49,7 +49,7 @@ FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZERS      := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_LIBS    = $(shell pkg-config --libs sqlite3 jansson 2>/dev/null) -lpthread -lm
 
-.PHONY: all deps test-deps fuzz-deps bench-deps run test unit fuzz fuzz-build bench install \
+.PHONY: all deps test-deps fuzz-deps bench-deps run test test-crash unit fuzz fuzz-build bench install \
 	uninstall clean format check-format web e2e-deps
 .DEFAULT_GOAL := all
 
@@ -166,6 +166,12 @@ run: deps all web
 
 test: test-deps all web e2e-deps $(B)/scrmd-asan unit fuzz-build
 	@sh tests/run.sh
+
+# kill -9 under write load for CRASH_CYCLES (50) cycles, then the backup drill
+# (tests/crash/); SCRM_BIN=build/scrmd-asan for the sanitizer build
+test-crash: all
+	@sh contrib/install-deps.sh test
+	@CRASH_CYCLES=$${CRASH_CYCLES:-50} SCRM_BIN=$${SCRM_BIN:-build/scrmd} node --test tests/crash/
 
 bench: bench-deps all web e2e-deps
 	@sh tests/bench/run.sh

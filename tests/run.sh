@@ -2,6 +2,7 @@
 # Run every test suite and end with one line: "N passed, N failed".
 #   unit tests (cmocka)            build/unit/*       and build/unit-asan/* (ASan+UBSan)
 #   API tests against real daemons  build/scrmd        and build/scrmd-asan
+#   crash safety and backup drill   tests/crash/ with CRASH_CYCLES (5) kill -9 cycles
 #   the rule compiler's fuzzer      build/fuzz/fuzz_rules, FUZZ_TEST_SECONDS (20)
 #   the dashboard in a browser      tests/e2e/ (headless Chromium against build/scrmd)
 # A suite binary that crashes counts as a failure even if it printed no result.
@@ -86,6 +87,27 @@ run_api() { # binary label
 	printf '%-44s %4d passed, %d failed\n' "$2" "$p" "$f"
 }
 
+# kill -9 under write load, CRASH_CYCLES (5) cycles, and the backup drill
+# (tests/crash/; `make test-crash` runs 50 cycles): tallied like the API tests
+run_crash() { # binary label
+	CRASH_CYCLES="${CRASH_CYCLES:-5}" SCRM_BIN="$1" node --test --test-reporter=tap tests/crash/ \
+		>"$results/crash.tap" 2>&1
+	rc=$?
+	p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$results/crash.tap" | tail -n 1)
+	f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$results/crash.tap" | tail -n 1)
+	p=${p:-0}
+	f=${f:-0}
+	if [ $rc -ne 0 ]; then
+		grep -B2 -A40 -E '^ *not ok ' "$results/crash.tap" | head -200 >&2
+		if [ "$f" -eq 0 ]; then
+			f=1
+			tail -n 40 "$results/crash.tap" >&2
+		fi
+	fi
+	echo "$p $f" >>"$results/counts"
+	printf '%-44s %4d passed, %d failed\n' "$2" "$p" "$f"
+}
+
 # the dashboard's journeys in headless Chromium (Debian's chromium package,
 # driven by playwright-core from tests/e2e/node_modules), against build/scrmd
 # serving web/: tallied like the API tests
@@ -115,6 +137,7 @@ run_units build/unit-asan unit-asan
 run_fuzz fuzz_rules
 run_api build/scrmd api
 run_api build/scrmd-asan api-asan
+run_crash build/scrmd crash
 run_e2e e2e
 
 passed=$(awk '{s+=$1} END {print s+0}' "$results/counts")
