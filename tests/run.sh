@@ -2,7 +2,7 @@
 # Run every test suite and end with one line: "N passed, N failed".
 #   unit tests (cmocka)            build/unit/*       and build/unit-asan/* (ASan+UBSan)
 #   API tests against real daemons  build/scrmd        and build/scrmd-asan
-#   crash safety and backup drill   tests/crash/ with CRASH_CYCLES (5) kill -9 cycles
+#   crash safety and backup drill   tests/crash/, CRASH_CYCLES (5) kill -9 cycles, both binaries
 #   the rule compiler's fuzzer      build/fuzz/fuzz_rules, FUZZ_TEST_SECONDS (20)
 #   the dashboard in a browser      tests/e2e/ (headless Chromium against build/scrmd)
 # A suite binary that crashes counts as a failure even if it printed no result.
@@ -138,6 +138,7 @@ run_fuzz fuzz_rules
 run_api build/scrmd api
 run_api build/scrmd-asan api-asan
 run_crash build/scrmd crash
+run_crash build/scrmd-asan crash-asan
 run_e2e e2e
 
 passed=$(awk '{s+=$1} END {print s+0}' "$results/counts")
