@@ -294,8 +294,20 @@ test('an API token is shown once and never again, works, and stops working once 
     await waitVisible(row, 'the token in the list');
     assert.equal(await row.locator('[data-status]').getAttribute('data-status'), 'active');
 
+    // the shared shown-once box: a click on the text selects all of it, the
+    // copy button puts it on the clipboard, both buttons reachable by keyboard
+    await box.locator('code').click();
+    assert.equal(await page.evaluate(() => String(window.getSelection()).trim()), token, 'a click does not select the whole token');
+    await ctx.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: env.base });
+    const copy = box.locator('[data-action="copy-once"]');
+    assert.equal(await copy.evaluate((b) => b.tagName), 'BUTTON');
+    await copy.focus();
+    await page.keyboard.press('Enter');
+    await until(async () => (await copy.innerText()).includes('已复制'), 'the copy button says copied');
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), token, 'the clipboard does not hold the token');
+
     // never again: not after hiding it, not after coming back
-    await box.getByRole('button').click();
+    await box.locator('[data-action="hide-once"]').click();
     assert.equal(await box.count(), 0);
     await page.goto(env.base + '/');
     await settle(page, ctx, 'overview');

@@ -3,7 +3,7 @@
 // and the date range.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api.js';
-import { t } from './i18n.js';
+import { addStrings, t } from './i18n.js';
 import { setQuery } from './router.js';
 
 // The signed-in user, set by main.jsx; viewers see no write buttons.
@@ -182,6 +182,50 @@ export function ConfirmButton({ message, onConfirm, children, danger = true, cla
         </Modal>
       )}
     </>
+  );
+}
+
+addStrings({
+  zh: { once_copy: '复制', once_copied: '已复制', once_copy_failed: '无法复制，请手动选中复制', once_hide: '隐藏' },
+  en: { once_copy: 'Copy', once_copied: 'Copied', once_copy_failed: 'Could not copy: select it and copy by hand', once_hide: 'Hide' },
+});
+
+// Select all the text of an element (the shown-once secret): a click or the
+// keyboard focus selects it whole, ready for Ctrl+C.
+function selectAll(el) {
+  const sel = window.getSelection();
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  sel.removeAllRanges();
+  sel.addRange(range);
+}
+
+// A secret or token shown this once (the API never returns it again): the
+// text, a copy button and a hide button (onHide forgets it).
+export function OnceBox({ label, value, testid, onHide }) {
+  const code = useRef(null);
+  const [copied, setCopied] = useState(null); // null, 'ok' or 'failed'
+  const copy = async () => {
+    selectAll(code.current);
+    try {
+      await navigator.clipboard.writeText(value);
+      setCopied('ok');
+    } catch {
+      // no clipboard API (an insecure context, refused): copy the selection;
+      // failing that, the text stays selected for Ctrl+C
+      setCopied(document.execCommand('copy') ? 'ok' : 'failed');
+    }
+  };
+  return (
+    <div class="once-box" role="status" data-testid={testid}>
+      {label}
+      <code tabIndex={0} onFocus={(e) => selectAll(e.currentTarget)} onClick={(e) => selectAll(e.currentTarget)} ref={code}>{value}</code>
+      <div class="once-actions">
+        <Button class="small primary" data-action="copy-once" onClick={copy}>{copied === 'ok' ? t('once_copied') : t('once_copy')}</Button>
+        <Button class="small" data-action="hide-once" onClick={onHide}>{t('once_hide')}</Button>
+        {copied === 'failed' && <span class="muted" role="alert">{t('once_copy_failed')}</span>}
+      </div>
+    </div>
   );
 }
 
