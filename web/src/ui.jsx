@@ -264,10 +264,14 @@ export function usePager() {
 
 // Cursor paging kept in the URL (cursor, page); the cursors of the pages before
 // are remembered while the page is open, so "previous" steps back; after a
-// reload "previous" goes to the first page.
-export function useUrlPager(query, scope) {
-  const cursor = query.get('cursor') || '';
-  const page = cursor ? Math.max(2, parseInt(query.get('page') || '2', 10) || 2) : 1;
+// reload "previous" goes to the first page. prefix: the parameters are
+// <prefix>_cursor and <prefix>_page, so one page keeps several lists' places
+// (a record's sub-lists next to each other).
+export function useUrlPager(query, scope, prefix = '') {
+  const ck = prefix ? `${prefix}_cursor` : 'cursor';
+  const pk = prefix ? `${prefix}_page` : 'page';
+  const cursor = query.get(ck) || '';
+  const page = cursor ? Math.max(2, parseInt(query.get(pk) || '2', 10) || 2) : 1;
   const trail = useRef({ scope, list: [] });
   if (trail.current.scope !== scope) trail.current = { scope, list: [] };
   return {
@@ -276,12 +280,12 @@ export function useUrlPager(query, scope) {
     next: (c) => {
       if (!c) return;
       trail.current.list.push({ cursor, page });
-      setQuery({ cursor: c, page: page + 1 });
+      setQuery({ [ck]: c, [pk]: page + 1 });
     },
     prev: () => {
       const last = trail.current.list.pop();
-      if (last && last.cursor) setQuery({ cursor: last.cursor, page: last.page });
-      else setQuery({ cursor: '', page: '' });
+      if (last && last.cursor) setQuery({ [ck]: last.cursor, [pk]: last.page });
+      else setQuery({ [ck]: '', [pk]: '' });
     },
   };
 }
