@@ -124,9 +124,9 @@ test('build an audience: two conditions, the live count matches the API, errors 
     const save = form.locator('button[type="submit"]');
     assert.notEqual(await save.getAttribute('data-write'), null, 'the save button has no data-write');
     await save.click();
-    await page.waitForURL(/[?&]id=\d+/, { timeout: TIMEOUT });
+    await page.waitForURL(/\/audiences\/\d+$/, { timeout: TIMEOUT });
     await settle(page, ctx, 'audiences');
-    const id = new URL(page.url()).searchParams.get('id');
+    const id = new URL(page.url()).pathname.split('/')[2];
     const saved = (await adminApi('GET', `/audiences/${id}`)).json;
     assert.equal(saved.name, name);
     assert.deepEqual(saved.rule, { all: [c1, c2] });
@@ -141,7 +141,45 @@ test('build an audience: two conditions, the live count matches the API, errors 
     await page.goto(env.base + '/audiences');
     await settle(page, ctx, 'audiences');
     assert.ok((await pageText(page)).includes(name), 'the list does not show the saved audience');
-    assert.equal(await page.locator(`[data-page="audiences"] a[href="/audiences?id=${id}"]`).count(), 1, 'no link to the saved audience');
+    assert.equal(await page.locator(`[data-page="audiences"] a[href="/audiences/${id}"]`).count(), 1, 'no link to the saved audience');
+  });
+});
+
+test('an audience is in the path (/audiences/N); the old link /audiences?id=N is replaced by it', async () => {
+  const audience = (await adminApi('POST', '/audiences', { name: '路径里的人群', rule: { field: 'order_count', op: '>=', value: 2 } })).json;
+  await withPage(env, {}, async (page, ctx) => {
+    // from the list: the link in the row opens /audiences/N, the navigation entry stays marked
+    await page.goto(env.base + '/audiences');
+    await settle(page, ctx, 'audiences');
+    await page.locator(`[data-page="audiences"] a[href="/audiences/${audience.id}"]`).click();
+    await page.waitForURL((u) => u.pathname === `/audiences/${audience.id}`, { timeout: TIMEOUT });
+    await settle(page, ctx, 'audiences');
+    assert.equal(await page.locator(`[data-audience="${audience.id}"] h1`).innerText(), '路径里的人群');
+    assert.equal(await page.locator('a[data-nav="/audiences"]').getAttribute('aria-current'), 'page');
+    // a reload of the deep link shows the same audience
+    await page.reload();
+    await settle(page, ctx, 'audiences');
+    assert.equal(await page.locator(`[data-audience="${audience.id}"]`).count(), 1);
+
+    // the old link: replaced (not a new history entry), other parameters kept
+    await page.goto(env.base + '/tags');
+    await settle(page, ctx, 'tags');
+    await page.goto(`${env.base}/audiences?id=${audience.id}&page=1`);
+    await page.waitForURL((u) => u.pathname === `/audiences/${audience.id}`, { timeout: TIMEOUT });
+    await settle(page, ctx, 'audiences');
+    const u = new URL(page.url());
+    assert.equal(u.searchParams.get('id'), null);
+    assert.equal(u.searchParams.get('page'), '1');
+    assert.equal(await page.locator(`[data-audience="${audience.id}"]`).count(), 1);
+    await page.goBack();
+    await page.waitForURL((x) => x.pathname === '/tags', { timeout: TIMEOUT });
+    await settle(page, ctx, 'tags');
+  });
+  // an audience that does not exist: said so, no console error beyond the 404
+  await withPage(env, { allow: [{ status: 404, path: '/api/v1/audiences/999999' }] }, async (page, ctx) => {
+    await page.goto(env.base + '/audiences/999999');
+    await settle(page, ctx, 'audiences');
+    assert.match(await page.locator('[data-page="audiences"] .error-box').innerText(), /找不到这条记录/);
   });
 });
 
@@ -217,7 +255,7 @@ test('edit the points rules as admin: stored as entered, a bad day refused at th
 
 test('a viewer reads the pages with no write control; an admin has them', async () => {
   const audience = (await adminApi('POST', '/audiences', { name: '看得见的人群', rule: { field: 'order_count', op: '>=', value: 1 } })).json;
-  const pages = ['/audiences', `/audiences?id=${audience.id}`, '/audiences?new=1', '/loyalty', '/loyalty?tab=tiers', '/loyalty?tab=coupons', '/loyalty?tab=rewards'];
+  const pages = ['/audiences', `/audiences/${audience.id}`, '/audiences?new=1', '/loyalty', '/loyalty?tab=tiers', '/loyalty?tab=coupons', '/loyalty?tab=rewards'];
   for (const link of pages) {
     await withPage(env, { as: 'viewer' }, async (page, ctx) => {
       await page.goto(env.base + link);

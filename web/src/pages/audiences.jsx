@@ -1,4 +1,4 @@
-// Audiences: the saved segments (a list; ?id= for one, ?new=1 for a new one)
+// Audiences: the saved segments (a list; /audiences/:id for one, ?new=1 for a new one)
 // and the audience builder, a visual editor of the rule language (nested
 // all/any/not groups of conditions) with the live count of who matches: POST
 // /audiences/preview as the rule changes, debounced, the newest answer winning.
@@ -10,7 +10,7 @@ import { ApiError, del, get, patch, post } from '../api.js';
 import { addStrings, money, num, t, when } from '../i18n.js';
 import { navigate } from '../router.js';
 import {
-  Async, Button, Card, ConfirmButton, ErrorBox, Field, Pager, Spinner, Table, canWrite, toast, useAsync, useSubmit, useUrlPager,
+  Async, Button, Card, ConfirmButton, ErrorBox, Field, Loading, Pager, Spinner, Table, canWrite, toast, useAsync, useSubmit, useUrlPager,
 } from '../ui.jsx';
 import { STAGES, StageBadge, customerName, newBase, postOnce, stageLabel, useChannels, useOwners } from './customers.jsx';
 import './audiences.css';
@@ -809,8 +809,8 @@ function List({ query }) {
     <Card>
       <Async state={list}>{(d) => (
         <>
-          <Table rows={d.data} stack empty={t('au_none')} onRowClick={(a) => navigate(`/audiences?id=${a.id}`)} columns={[
-            { label: t('au_name'), render: (a) => <a href={`/audiences?id=${a.id}`} onClick={(e) => e.stopPropagation()}>{a.name}</a> },
+          <Table rows={d.data} stack empty={t('au_none')} onRowClick={(a) => navigate(`/audiences/${a.id}`)} columns={[
+            { label: t('au_name'), render: (a) => <a href={`/audiences/${a.id}`} onClick={(e) => e.stopPropagation()}>{a.name}</a> },
             { label: t('au_count'), num: true, render: (a) => num(a.customer_count) },
             { label: t('au_rule'), render: (a) => <span class="au-summary" title={summary(a.rule)}>{summary(a.rule)}</span> },
             { label: t('au_evaluated'), render: (a) => when(a.evaluated_at) },
@@ -883,17 +883,27 @@ function Detail({ id, query }) {
   );
 }
 
-export default function Audiences({ query }) {
-  const id = query.get('id') || '';
-  const isNew = query.get('new') === '1';
+export default function Audiences({ params, query }) {
+  const id = params.id || '';
+  // the old deep link /audiences?id=N goes on to /audiences/N
+  const oldId = !id ? query.get('id') || '' : '';
+  useEffect(() => {
+    if (!oldId) return;
+    const rest = new URLSearchParams(query);
+    rest.delete('id');
+    const s = rest.toString();
+    navigate(`/audiences/${encodeURIComponent(oldId)}${s ? '?' + s : ''}`, { replace: true });
+  }, [oldId]); // eslint-disable-line react-hooks/exhaustive-deps
+  const isNew = !id && query.get('new') === '1';
   const write = canWrite();
   let body;
-  if (id) body = <Detail key={id} id={id} query={query} />;
+  if (oldId) body = <Loading />;
+  else if (id) body = <Detail key={id} id={id} query={query} />;
   else if (isNew) {
     body = (
       <>
         <div class="page-head"><h1>{write ? t('au_new_title') : t('au_try_title')}</h1></div>
-        <Builder audience={null} onSaved={(a) => navigate(`/audiences?id=${a.id}`)} />
+        <Builder audience={null} onSaved={(a) => navigate(`/audiences/${a.id}`)} />
       </>
     );
   } else {
@@ -910,7 +920,7 @@ export default function Audiences({ query }) {
   }
   return (
     <div data-page="audiences" class="au-page">
-      {(id || isNew) && <p class="au-back"><a href="/audiences">← {t('au_back')}</a></p>}
+      {(id || oldId || isNew) && <p class="au-back"><a href="/audiences">← {t('au_back')}</a></p>}
       {body}
     </div>
   );
