@@ -120,3 +120,25 @@ test('an ambassador\'s ledger and referred customers each keep their page in the
     assert.deepEqual(await linked(brought.locator('tbody')), ref2);
   });
 });
+
+test('a group\'s activity asks the API for that group alone (group_id) and shows its figures', async () => {
+  const g = env.seed.group;
+  const from = new Date(Date.now() - 90 * 86400e3).toISOString().slice(0, 10);
+  await withPage(env, {}, async (page, ctx) => {
+    const asked = [];
+    page.on('request', (r) => { if (new URL(r.url()).pathname === '/api/v1/analytics/groups') asked.push(new URL(r.url()).searchParams); });
+    await page.goto(`${env.base}/groups?id=${g.id}&from=${from}`);
+    await settle(page, ctx, 'groups');
+    assert.ok(asked.length >= 1, 'the page did not ask for the group figures');
+    for (const q of asked) {
+      assert.equal(q.get('group_id'), String(g.id), 'the page asked for every group');
+      assert.equal(q.get('from'), from);
+    }
+    const want = await ok('GET', `/analytics/groups?group_id=${g.id}&from=${from}`);
+    assert.equal(want.groups.length, 1);
+    const row = want.groups[0];
+    const shown = await page.locator('[data-testid="group-activity"]').innerText();
+    assert.ok(shown.includes(String(row.members)), `members ${row.members} not in: ${shown}`);
+    assert.ok(shown.includes(String(row.active_members)) && shown.includes(String(row.converted_members)), `figures not in: ${shown}`);
+  });
+});

@@ -148,11 +148,11 @@ function GroupDetail({ id, query, version, owners, write, onEdit, onDelete }) {
   );
 }
 
-// The group's figures from GET /analytics/groups over the range in the URL.
+// The group's figures from GET /analytics/groups?group_id= over the range in the URL.
 function Activity({ group, query, version }) {
   const from = query.get('from') || '';
   const to = query.get('to') || '';
-  const st = useAsync(() => get('/analytics/groups', { from, to }), [from, to, version]);
+  const st = useAsync(() => get('/analytics/groups', { from, to, group_id: group.id }), [group.id, from, to, version]);
   return (
     <Card title={t('gr_activity')} actions={<RangePicker from={from} to={to} onChange={(r) => setQuery(r)} />}>
       <Async state={st}>{(r) => {
