@@ -288,3 +288,76 @@ test('phone: the builder fits 375 px with a condition of each kind of value cont
     await assertNoOverflow(page);
   });
 });
+
+test('the nested rule editor works from the keyboard: real, named buttons; an added condition takes the focus, a removed one hands it back', async () => {
+  await withPage(env, {}, async (page, ctx) => {
+    await page.goto(env.base + '/audiences?new=1');
+    await settle(page, ctx, 'audiences');
+    const editor = page.locator('.au-editor');
+    const active = () => page.evaluate(() => {
+      const a = document.activeElement;
+      return { tag: a.tagName, name: a.getAttribute('name'), add: a.getAttribute('data-add'), cond: a.closest('[data-cond]')?.getAttribute('data-cond') ?? null, group: a.closest('[data-group]')?.getAttribute('data-group') ?? null };
+    });
+    // the root's "add a condition", reached with Tab
+    const rootAdd = editor.locator('[data-root] > .au-group-actions [data-add="cond"]');
+    await rootAdd.focus();
+    await page.keyboard.press('Enter');
+    await until(async () => (await editor.locator('[data-cond]').count()) === 1, 'a condition added from the keyboard');
+    let a = await active();
+    assert.deepEqual([a.tag, a.name], ['SELECT', 'field'], `after adding, the focus is on ${JSON.stringify(a)}`);
+    assert.equal(a.cond, await editor.locator('[data-cond]').first().getAttribute('data-cond'));
+
+    // a group (with its first condition focused), from the keyboard
+    await editor.locator('[data-root] > .au-group-actions [data-add="group"]').focus();
+    await page.keyboard.press('Space');
+    await until(async () => (await editor.locator('[data-group]:not([data-root])').count()) === 1, 'a group added');
+    const inner = editor.locator('[data-group]:not([data-root])');
+    const innerId = await inner.getAttribute('data-group');
+    a = await active();
+    assert.deepEqual([a.name, a.group], ['field', innerId], 'the new group\'s condition does not have the focus');
+    await page.keyboard.press('Tab'); // on to the next control: the focus is really in the editor
+    assert.equal((await active()).group, innerId);
+
+    // every button of the editor is a real button with a name
+    const buttons = await editor.locator('[data-add], [data-remove], [data-negate], [data-op]').evaluateAll((els) => els.map((e) => ({
+      tag: e.tagName, type: e.getAttribute('type'), name: (e.getAttribute('aria-label') || e.textContent).trim(),
+    })));
+    assert.ok(buttons.length >= 8, `${buttons.length} editor buttons`);
+    for (const b of buttons) {
+      assert.deepEqual([b.tag, b.type], ['BUTTON', 'button'], `not a button: ${JSON.stringify(b)}`);
+      assert.ok(b.name && b.name !== '×', `a button without a name: ${JSON.stringify(b)}`);
+    }
+    assert.ok(await editor.getByRole('group', { name: '组合方式' }).count() >= 2, 'the all/any switch has no name');
+
+    // remove the inner group's condition with the keyboard: the focus goes to that group's "add a condition"
+    await inner.locator('[data-cond] [data-remove]').focus();
+    await page.keyboard.press('Enter');
+    await until(async () => (await inner.locator('[data-cond]').count()) === 0, 'the condition removed');
+    a = await active();
+    assert.deepEqual([a.add, a.group], ['cond', innerId], `after removing, the focus is on ${JSON.stringify(a)}`);
+    // the group itself: the focus goes to the root's "add a condition"
+    await editor.getByRole('button', { name: '删除这个条件组' }).focus();
+    await page.keyboard.press('Enter');
+    await until(async () => (await editor.locator('[data-group]:not([data-root])').count()) === 0, 'the group removed');
+    a = await active();
+    assert.deepEqual([a.add, a.group], ['cond', await editor.locator('[data-root]').getAttribute('data-group')], `after removing the group, the focus is on ${JSON.stringify(a)}`);
+  });
+});
+
+test('a choice list that does not load is said in the editor, with a retry', async () => {
+  await withPage(env, { allow: [{ status: 500, path: '/api/v1/tiers' }] }, async (page, ctx) => {
+    let fail = true;
+    await page.route('**/api/v1/tiers', (route) => (fail
+      ? route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify({ error: { code: 'internal', message: 'E2E tiers down' } }) })
+      : route.continue()));
+    await page.goto(env.base + '/audiences?new=1');
+    await settle(page, ctx, 'audiences');
+    const box = page.locator('.au-editor .error-box');
+    await box.waitFor({ state: 'visible', timeout: TIMEOUT });
+    assert.match(await box.innerText(), /E2E tiers down/);
+    fail = false;
+    await box.getByRole('button', { name: '重试' }).click();
+    await until(async () => (await page.locator('.au-editor .error-box').count()) === 0, 'the error gone after the retry');
+    await settle(page, ctx, 'audiences');
+  });
+});
