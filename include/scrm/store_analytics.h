@@ -41,6 +41,7 @@ enum an_query {
 	AN_Q_OWNER_ORDERS,      /* rows: owner, orders, gmv (bound orders) */
 	AN_Q_USERS,             /* rows: id, username, display_name */
 	AN_Q_GROUPS,            /* rows: id, members, active, converted, name, kind */
+	AN_Q_GROUP,             /* the same row of group x only (none if no such group) */
 	AN_Q_AMBASSADORS,       /* rows: id, customer_id, level, orders, gmv, customers,
 	                           referral_code; top x by gmv */
 	AN_Q_COHORT_SIZES, /* rows: day, channel, customers, buyers, gmv; channel x or all (< 0) */

@@ -518,12 +518,19 @@ int api_analytics_groups(const struct req *rq, struct resp *rs)
 	int status;
 	if ((status = parse_range(rq, rs, &r)))
 		return status;
+	/* group_id: that group's figures only (no row if there is no such group) */
+	int64_t group = 0;
+	const char *gs = http_req_query(rq, "group_id");
+	if (gs && (!str_to_i64(gs, &group) || group < 1))
+		return api_error(rs, 422, "validation_failed", "group_id",
+		                 "group_id must be a group id (a whole number from 1)");
 	struct group_acc g = {.list = json_array()};
-	struct an_args a = {.ft = r.ft, .tt = r.tt};
+	struct an_args a = {.x = group, .ft = r.ft, .tt = r.tt};
 	/* a look at every member's activity and orders: on a connection of the
 	 * scan pool, whose cache keeps those indexes warm between requests */
 	struct store_db *db = store_scan_acquire();
-	int st = db ? store_an_query(db, AN_Q_GROUPS, &a, add_group, &g) : ST_UNAVAILABLE;
+	int st = db ? store_an_query(db, gs ? AN_Q_GROUP : AN_Q_GROUPS, &a, add_group, &g)
+	            : ST_UNAVAILABLE;
 	if (db)
 		store_scan_release(db);
 	if (st != ST_OK) {

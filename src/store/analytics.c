@@ -558,6 +558,16 @@ static const char *const queries[AN_Q_N] = {
         " sum(EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = m.customer_id"
         " AND o.paid_at >= :ft AND o.paid_at < :tt AND o.status = 'paid')) converted"
         " FROM group_members m GROUP BY m.group_id) x ON x.group_id = g.id ORDER BY g.id",
+    /* the same for group x: its members only */
+    [AN_Q_GROUP] =
+        "SELECT g.id, coalesce(x.members, 0), coalesce(x.active, 0), coalesce(x.converted, 0),"
+        " g.name, g.kind FROM groups g LEFT JOIN (SELECT m.group_id, count(*) members,"
+        " sum(EXISTS (SELECT 1 FROM group_activity a WHERE a.group_id = m.group_id"
+        " AND a.customer_id = m.customer_id AND a.at >= :ft AND a.at < :tt)) active,"
+        " sum(EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = m.customer_id"
+        " AND o.paid_at >= :ft AND o.paid_at < :tt AND o.status = 'paid')) converted"
+        " FROM group_members m WHERE m.group_id = :x GROUP BY m.group_id) x"
+        " ON x.group_id = g.id WHERE g.id = :x",
     [AN_Q_AMBASSADORS] =
         "SELECT a.id, a.customer_id, a.level, coalesce(x.orders, 0), coalesce(x.gmv, 0),"
         " coalesce(x.customers, 0), a.referral_code FROM ambassadors a LEFT JOIN"

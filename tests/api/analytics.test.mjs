@@ -843,6 +843,27 @@ test('groups: members now, interaction and conversion per group and per kind', a
   assert.deepStrictEqual(open.kinds.map((k) => k.kind), ['basic', 'high_value', 'koc']);
 });
 
+test('groups for one group (group_id): that group\'s row of the full answer, its kind\'s totals alone; an unknown group has no row', async () => {
+  const zeroKind = (kind) => ({ kind, groups: 0, members: 0, active_members: 0, interaction_rate: null, converted_members: 0, conversion_rate: null });
+  for (const { name, q } of RANGES) {
+    const full = await get('groups', q);
+    assert.equal(full.groups.length, M.groups.length);
+    for (const row of full.groups) {
+      const one = await get('groups', q, { group_id: row.group_id });
+      const { groups, kinds, ...head } = one;
+      const { groups: _g, kinds: _k, ...fullHead } = full;
+      assert.deepStrictEqual(head, fullHead, `the range of group ${row.group_id} over ${name}`);
+      assert.deepStrictEqual(groups, [row], `group ${row.group_id} over ${name}`);
+      const { group_id: _id, name: _n, kind, ...figures } = row;
+      assert.deepStrictEqual(kinds, ['basic', 'high_value', 'koc'].map((k) => (k === kind ? { kind, groups: 1, ...figures } : zeroKind(k))),
+        `the kinds of group ${row.group_id} over ${name}`);
+    }
+  }
+  const none = await get('groups', {}, { group_id: Math.max(...M.groups.map((g) => g.id)) + 1000 });
+  assert.deepStrictEqual(none.groups, []);
+  assert.deepStrictEqual(none.kinds, ['basic', 'high_value', 'koc'].map(zeroKind));
+});
+
 test('ambassadors: referred orders, GMV and customers, shares, every ambassador, limit', async () => {
   const level = await levels();
   for (const { name, q } of RANGES) {
@@ -866,7 +887,7 @@ test('cohorts: customers, buyers, GMV, LTV, the monthly curves and the split by 
   assert.equal((await get('cohorts')).cohorts.length, 12);
 });
 
-test('bad ranges, periods, limits and channels are 422 naming the field; no token is 401', async () => {
+test('bad ranges, periods, limits, channels and groups are 422 naming the field; no token is 401', async () => {
   const paths = ['overview', 'repurchase', 'channels', 'operators', 'groups', 'ambassadors', 'cohorts'];
   const bad = (path, qs) => req('GET', `/api/v1/analytics/${path}?${qs}`, undefined, viewer);
   for (const path of paths) {
@@ -884,6 +905,7 @@ test('bad ranges, periods, limits and channels are 422 naming the field; no toke
   for (const period of ['week', 'year', 'months']) assertError(await bad('repurchase', `period=${period}`), 422, 'validation_failed', 'period');
   for (const limit of ['0', '501', '-1', 'ten']) assertError(await bad('ambassadors', `limit=${limit}`), 422, 'validation_failed', 'limit');
   for (const ch of ['-1', 'abc', '1.5']) assertError(await bad('cohorts', `channel_id=${ch}`), 422, 'validation_failed', 'channel_id');
+  for (const g of ['0', '-1', 'abc', '1.5', '', '1e3', '99999999999999999999']) assertError(await bad('groups', `group_id=${g}`), 422, 'validation_failed', 'group_id');
   // an answer spans at most 240 cohorts and 1,200 months or quarters
   assertError(await bad('cohorts', 'from=2011-01-01&to=2031-01-02'), 422, 'validation_failed', 'from');
   assert.equal((await bad('cohorts', 'from=2011-02-01&to=2031-01-02')).json.cohorts.length, 240);

@@ -124,9 +124,9 @@ test('build an audience: two conditions, the live count matches the API, errors 
     const save = form.locator('button[type="submit"]');
     assert.notEqual(await save.getAttribute('data-write'), null, 'the save button has no data-write');
     await save.click();
-    await page.waitForURL(/[?&]id=\d+/, { timeout: TIMEOUT });
+    await page.waitForURL(/\/audiences\/\d+$/, { timeout: TIMEOUT });
     await settle(page, ctx, 'audiences');
-    const id = new URL(page.url()).searchParams.get('id');
+    const id = new URL(page.url()).pathname.split('/')[2];
     const saved = (await adminApi('GET', `/audiences/${id}`)).json;
     assert.equal(saved.name, name);
     assert.deepEqual(saved.rule, { all: [c1, c2] });
@@ -141,7 +141,45 @@ test('build an audience: two conditions, the live count matches the API, errors 
     await page.goto(env.base + '/audiences');
     await settle(page, ctx, 'audiences');
     assert.ok((await pageText(page)).includes(name), 'the list does not show the saved audience');
-    assert.equal(await page.locator(`[data-page="audiences"] a[href="/audiences?id=${id}"]`).count(), 1, 'no link to the saved audience');
+    assert.equal(await page.locator(`[data-page="audiences"] a[href="/audiences/${id}"]`).count(), 1, 'no link to the saved audience');
+  });
+});
+
+test('an audience is in the path (/audiences/N); the old link /audiences?id=N is replaced by it', async () => {
+  const audience = (await adminApi('POST', '/audiences', { name: '路径里的人群', rule: { field: 'order_count', op: '>=', value: 2 } })).json;
+  await withPage(env, {}, async (page, ctx) => {
+    // from the list: the link in the row opens /audiences/N, the navigation entry stays marked
+    await page.goto(env.base + '/audiences');
+    await settle(page, ctx, 'audiences');
+    await page.locator(`[data-page="audiences"] a[href="/audiences/${audience.id}"]`).click();
+    await page.waitForURL((u) => u.pathname === `/audiences/${audience.id}`, { timeout: TIMEOUT });
+    await settle(page, ctx, 'audiences');
+    assert.equal(await page.locator(`[data-audience="${audience.id}"] h1`).innerText(), '路径里的人群');
+    assert.equal(await page.locator('a[data-nav="/audiences"]').getAttribute('aria-current'), 'page');
+    // a reload of the deep link shows the same audience
+    await page.reload();
+    await settle(page, ctx, 'audiences');
+    assert.equal(await page.locator(`[data-audience="${audience.id}"]`).count(), 1);
+
+    // the old link: replaced (not a new history entry), other parameters kept
+    await page.goto(env.base + '/tags');
+    await settle(page, ctx, 'tags');
+    await page.goto(`${env.base}/audiences?id=${audience.id}&page=1`);
+    await page.waitForURL((u) => u.pathname === `/audiences/${audience.id}`, { timeout: TIMEOUT });
+    await settle(page, ctx, 'audiences');
+    const u = new URL(page.url());
+    assert.equal(u.searchParams.get('id'), null);
+    assert.equal(u.searchParams.get('page'), '1');
+    assert.equal(await page.locator(`[data-audience="${audience.id}"]`).count(), 1);
+    await page.goBack();
+    await page.waitForURL((x) => x.pathname === '/tags', { timeout: TIMEOUT });
+    await settle(page, ctx, 'tags');
+  });
+  // an audience that does not exist: said so, no console error beyond the 404
+  await withPage(env, { allow: [{ status: 404, path: '/api/v1/audiences/999999' }] }, async (page, ctx) => {
+    await page.goto(env.base + '/audiences/999999');
+    await settle(page, ctx, 'audiences');
+    assert.match(await page.locator('[data-page="audiences"] .error-box').innerText(), /找不到这条记录/);
   });
 });
 
@@ -217,7 +255,7 @@ test('edit the points rules as admin: stored as entered, a bad day refused at th
 
 test('a viewer reads the pages with no write control; an admin has them', async () => {
   const audience = (await adminApi('POST', '/audiences', { name: '看得见的人群', rule: { field: 'order_count', op: '>=', value: 1 } })).json;
-  const pages = ['/audiences', `/audiences?id=${audience.id}`, '/audiences?new=1', '/loyalty', '/loyalty?tab=tiers', '/loyalty?tab=coupons', '/loyalty?tab=rewards'];
+  const pages = ['/audiences', `/audiences/${audience.id}`, '/audiences?new=1', '/loyalty', '/loyalty?tab=tiers', '/loyalty?tab=coupons', '/loyalty?tab=rewards'];
   for (const link of pages) {
     await withPage(env, { as: 'viewer' }, async (page, ctx) => {
       await page.goto(env.base + link);
@@ -248,5 +286,78 @@ test('phone: the builder fits 375 px with a condition of each kind of value cont
     await rootAdd(page, 'group').click();
     await settle(page, ctx, 'audiences');
     await assertNoOverflow(page);
+  });
+});
+
+test('the nested rule editor works from the keyboard: real, named buttons; an added condition takes the focus, a removed one hands it back', async () => {
+  await withPage(env, {}, async (page, ctx) => {
+    await page.goto(env.base + '/audiences?new=1');
+    await settle(page, ctx, 'audiences');
+    const editor = page.locator('.au-editor');
+    const active = () => page.evaluate(() => {
+      const a = document.activeElement;
+      return { tag: a.tagName, name: a.getAttribute('name'), add: a.getAttribute('data-add'), cond: a.closest('[data-cond]')?.getAttribute('data-cond') ?? null, group: a.closest('[data-group]')?.getAttribute('data-group') ?? null };
+    });
+    // the root's "add a condition", reached with Tab
+    const rootAdd = editor.locator('[data-root] > .au-group-actions [data-add="cond"]');
+    await rootAdd.focus();
+    await page.keyboard.press('Enter');
+    await until(async () => (await editor.locator('[data-cond]').count()) === 1, 'a condition added from the keyboard');
+    let a = await active();
+    assert.deepEqual([a.tag, a.name], ['SELECT', 'field'], `after adding, the focus is on ${JSON.stringify(a)}`);
+    assert.equal(a.cond, await editor.locator('[data-cond]').first().getAttribute('data-cond'));
+
+    // a group (with its first condition focused), from the keyboard
+    await editor.locator('[data-root] > .au-group-actions [data-add="group"]').focus();
+    await page.keyboard.press('Space');
+    await until(async () => (await editor.locator('[data-group]:not([data-root])').count()) === 1, 'a group added');
+    const inner = editor.locator('[data-group]:not([data-root])');
+    const innerId = await inner.getAttribute('data-group');
+    a = await active();
+    assert.deepEqual([a.name, a.group], ['field', innerId], 'the new group\'s condition does not have the focus');
+    await page.keyboard.press('Tab'); // on to the next control: the focus is really in the editor
+    assert.equal((await active()).group, innerId);
+
+    // every button of the editor is a real button with a name
+    const buttons = await editor.locator('[data-add], [data-remove], [data-negate], [data-op]').evaluateAll((els) => els.map((e) => ({
+      tag: e.tagName, type: e.getAttribute('type'), name: (e.getAttribute('aria-label') || e.textContent).trim(),
+    })));
+    assert.ok(buttons.length >= 8, `${buttons.length} editor buttons`);
+    for (const b of buttons) {
+      assert.deepEqual([b.tag, b.type], ['BUTTON', 'button'], `not a button: ${JSON.stringify(b)}`);
+      assert.ok(b.name && b.name !== '×', `a button without a name: ${JSON.stringify(b)}`);
+    }
+    assert.ok(await editor.getByRole('group', { name: '组合方式' }).count() >= 2, 'the all/any switch has no name');
+
+    // remove the inner group's condition with the keyboard: the focus goes to that group's "add a condition"
+    await inner.locator('[data-cond] [data-remove]').focus();
+    await page.keyboard.press('Enter');
+    await until(async () => (await inner.locator('[data-cond]').count()) === 0, 'the condition removed');
+    a = await active();
+    assert.deepEqual([a.add, a.group], ['cond', innerId], `after removing, the focus is on ${JSON.stringify(a)}`);
+    // the group itself: the focus goes to the root's "add a condition"
+    await editor.getByRole('button', { name: '删除这个条件组' }).focus();
+    await page.keyboard.press('Enter');
+    await until(async () => (await editor.locator('[data-group]:not([data-root])').count()) === 0, 'the group removed');
+    a = await active();
+    assert.deepEqual([a.add, a.group], ['cond', await editor.locator('[data-root]').getAttribute('data-group')], `after removing the group, the focus is on ${JSON.stringify(a)}`);
+  });
+});
+
+test('a choice list that does not load is said in the editor, with a retry', async () => {
+  await withPage(env, { allow: [{ status: 500, path: '/api/v1/tiers' }] }, async (page, ctx) => {
+    let fail = true;
+    await page.route('**/api/v1/tiers', (route) => (fail
+      ? route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify({ error: { code: 'internal', message: 'E2E tiers down' } }) })
+      : route.continue()));
+    await page.goto(env.base + '/audiences?new=1');
+    await settle(page, ctx, 'audiences');
+    const box = page.locator('.au-editor .error-box');
+    await box.waitFor({ state: 'visible', timeout: TIMEOUT });
+    assert.match(await box.innerText(), /E2E tiers down/);
+    fail = false;
+    await box.getByRole('button', { name: '重试' }).click();
+    await until(async () => (await page.locator('.au-editor .error-box').count()) === 0, 'the error gone after the retry');
+    await settle(page, ctx, 'audiences');
   });
 });

@@ -294,8 +294,20 @@ test('an API token is shown once and never again, works, and stops working once 
     await waitVisible(row, 'the token in the list');
     assert.equal(await row.locator('[data-status]').getAttribute('data-status'), 'active');
 
+    // the shared shown-once box: a click on the text selects all of it, the
+    // copy button puts it on the clipboard, both buttons reachable by keyboard
+    await box.locator('code').click();
+    assert.equal(await page.evaluate(() => String(window.getSelection()).trim()), token, 'a click does not select the whole token');
+    await ctx.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: env.base });
+    const copy = box.locator('[data-action="copy-once"]');
+    assert.equal(await copy.evaluate((b) => b.tagName), 'BUTTON');
+    await copy.focus();
+    await page.keyboard.press('Enter');
+    await until(async () => (await copy.innerText()).includes('已复制'), 'the copy button says copied');
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), token, 'the clipboard does not hold the token');
+
     // never again: not after hiding it, not after coming back
-    await box.getByRole('button').click();
+    await box.locator('[data-action="hide-once"]').click();
     assert.equal(await box.count(), 0);
     await page.goto(env.base + '/');
     await settle(page, ctx, 'overview');
@@ -394,5 +406,43 @@ test('a user created as an operator, a taken name refused at its field, and the 
     await until(async () => /只读/.test(await row.innerText()), 'the role shown as viewer');
     await settle(page, ctx, 'users');
     assert.equal((await ok('GET', `/users/${u.id}`)).role, 'viewer');
+  });
+});
+
+test('reactivating a user makes only that row\'s button busy; another row can be reactivated meanwhile', async () => {
+  const users = [];
+  for (const name of ['e2e-back-a', 'e2e-back-b']) {
+    const u = await ok('POST', '/users', { username: name, display_name: name, role: 'operator', password: 'e2e-reactivate-pw' });
+    await ok('DELETE', `/users/${u.id}`, undefined, [200, 204]);
+    users.push(u);
+  }
+  const [a, b] = users;
+  await withPage(env, {}, async (page, ctx) => {
+    // hold the answer to A's reactivation until B's is done
+    let release;
+    const held = new Promise((r) => { release = r; });
+    await page.route(`**/api/v1/users/${a.id}`, async (route) => {
+      if (route.request().method() === 'PATCH') await held;
+      await route.continue();
+    });
+    await page.goto(env.base + '/admin/users');
+    await settle(page, ctx, 'users');
+    const btn = (u) => page.locator('tr', { has: page.locator(`[data-user="${u.username}"]`) }).locator('[data-action="reactivate"]');
+    await waitVisible(btn(a), 'A\'s reactivate button');
+    await btn(a).click();
+    await until(async () => (await btn(a).getAttribute('aria-busy')) === 'true', 'A\'s button busy');
+    assert.equal(await btn(b).getAttribute('aria-busy'), null, 'B\'s button looks busy while A is reactivated');
+    assert.equal(await btn(b).isEnabled(), true, 'B\'s button is disabled while A is reactivated');
+    const busyRows = await page.locator('[data-action="reactivate"][aria-busy="true"]').count();
+    assert.equal(busyRows, 1, `${busyRows} rows look busy`);
+    // B meanwhile: done while A still waits
+    await btn(b).click();
+    await until(async () => (await ok('GET', `/users/${b.id}`)).disabled === false, 'B reactivated');
+    await until(async () => (await btn(b).count()) === 0, 'B\'s row shown active');
+    assert.equal(await btn(a).getAttribute('aria-busy'), 'true', 'A\'s button stopped looking busy before its answer');
+    release();
+    await until(async () => (await btn(a).count()) === 0, 'A\'s row shown active');
+    await settle(page, ctx, 'users');
+    assert.equal((await ok('GET', `/users/${a.id}`)).disabled, false);
   });
 });

@@ -26,6 +26,8 @@ function lazyPage(load) {
   };
 }
 
+const audiencesPage = lazyPage(() => import('./pages/audiences.jsx'));
+
 // path, page, the navigation entry (none: reached from another page), who sees it
 const ROUTES = [
   { path: '/', page: lazyPage(() => import('./pages/overview.jsx')), nav: 'nav_overview', icon: '◎' },
@@ -33,7 +35,8 @@ const ROUTES = [
   { path: '/customers/:id', page: lazyPage(() => import('./pages/customer.jsx')), parent: '/customers' },
   { path: '/orders', page: lazyPage(() => import('./pages/orders.jsx')), nav: 'nav_orders', icon: '▦' },
   { path: '/tags', page: lazyPage(() => import('./pages/tags.jsx')), nav: 'nav_tags', icon: '#' },
-  { path: '/audiences', page: lazyPage(() => import('./pages/audiences.jsx')), nav: 'nav_audiences', icon: '⚲' },
+  { path: '/audiences', page: audiencesPage, nav: 'nav_audiences', icon: '⚲' },
+  { path: '/audiences/:id', page: audiencesPage, parent: '/audiences' },
   { path: '/loyalty', page: lazyPage(() => import('./pages/loyalty.jsx')), nav: 'nav_loyalty', icon: '♦' },
   { path: '/sops', page: lazyPage(() => import('./pages/sops.jsx')), nav: 'nav_sops', icon: '⏰' },
   { path: '/tasks', page: lazyPage(() => import('./pages/tasks.jsx')), nav: 'nav_tasks', icon: '✓' },

@@ -3,7 +3,7 @@
 // and the date range.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api.js';
-import { t } from './i18n.js';
+import { addStrings, t } from './i18n.js';
 import { setQuery } from './router.js';
 
 // The signed-in user, set by main.jsx; viewers see no write buttons.
@@ -185,6 +185,50 @@ export function ConfirmButton({ message, onConfirm, children, danger = true, cla
   );
 }
 
+addStrings({
+  zh: { once_copy: '复制', once_copied: '已复制', once_copy_failed: '无法复制，请手动选中复制', once_hide: '隐藏' },
+  en: { once_copy: 'Copy', once_copied: 'Copied', once_copy_failed: 'Could not copy: select it and copy by hand', once_hide: 'Hide' },
+});
+
+// Select all the text of an element (the shown-once secret): a click or the
+// keyboard focus selects it whole, ready for Ctrl+C.
+function selectAll(el) {
+  const sel = window.getSelection();
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  sel.removeAllRanges();
+  sel.addRange(range);
+}
+
+// A secret or token shown this once (the API never returns it again): the
+// text, a copy button and a hide button (onHide forgets it).
+export function OnceBox({ label, value, testid, onHide }) {
+  const code = useRef(null);
+  const [copied, setCopied] = useState(null); // null, 'ok' or 'failed'
+  const copy = async () => {
+    selectAll(code.current);
+    try {
+      await navigator.clipboard.writeText(value);
+      setCopied('ok');
+    } catch {
+      // no clipboard API (an insecure context, refused): copy the selection;
+      // failing that, the text stays selected for Ctrl+C
+      setCopied(document.execCommand('copy') ? 'ok' : 'failed');
+    }
+  };
+  return (
+    <div class="once-box" role="status" data-testid={testid}>
+      {label}
+      <code tabIndex={0} onFocus={(e) => selectAll(e.currentTarget)} onClick={(e) => selectAll(e.currentTarget)} ref={code}>{value}</code>
+      <div class="once-actions">
+        <Button class="small primary" data-action="copy-once" onClick={copy}>{copied === 'ok' ? t('once_copied') : t('once_copy')}</Button>
+        <Button class="small" data-action="hide-once" onClick={onHide}>{t('once_hide')}</Button>
+        {copied === 'failed' && <span class="muted" role="alert">{t('once_copy_failed')}</span>}
+      </div>
+    </div>
+  );
+}
+
 // stack: on a phone, each row becomes a card of "label: value" lines.
 export function Table({ columns, rows, empty, rowKey = 'id', onRowClick, stack = false }) {
   if (!rows || rows.length === 0) return <p class="empty">{empty || t('none')}</p>;
@@ -220,10 +264,14 @@ export function usePager() {
 
 // Cursor paging kept in the URL (cursor, page); the cursors of the pages before
 // are remembered while the page is open, so "previous" steps back; after a
-// reload "previous" goes to the first page.
-export function useUrlPager(query, scope) {
-  const cursor = query.get('cursor') || '';
-  const page = cursor ? Math.max(2, parseInt(query.get('page') || '2', 10) || 2) : 1;
+// reload "previous" goes to the first page. prefix: the parameters are
+// <prefix>_cursor and <prefix>_page, so one page keeps several lists' places
+// (a record's sub-lists next to each other).
+export function useUrlPager(query, scope, prefix = '') {
+  const ck = prefix ? `${prefix}_cursor` : 'cursor';
+  const pk = prefix ? `${prefix}_page` : 'page';
+  const cursor = query.get(ck) || '';
+  const page = cursor ? Math.max(2, parseInt(query.get(pk) || '2', 10) || 2) : 1;
   const trail = useRef({ scope, list: [] });
   if (trail.current.scope !== scope) trail.current = { scope, list: [] };
   return {
@@ -232,12 +280,12 @@ export function useUrlPager(query, scope) {
     next: (c) => {
       if (!c) return;
       trail.current.list.push({ cursor, page });
-      setQuery({ cursor: c, page: page + 1 });
+      setQuery({ [ck]: c, [pk]: page + 1 });
     },
     prev: () => {
       const last = trail.current.list.pop();
-      if (last && last.cursor) setQuery({ cursor: last.cursor, page: last.page });
-      else setQuery({ cursor: '', page: '' });
+      if (last && last.cursor) setQuery({ [ck]: last.cursor, [pk]: last.page });
+      else setQuery({ [ck]: '', [pk]: '' });
     },
   };
 }

@@ -6,7 +6,7 @@ import { useState } from 'preact/hooks';
 import { ApiError, get, patch, post } from '../api.js';
 import { addStrings, money, num, t, when } from '../i18n.js';
 import { navigate } from '../router.js';
-import { Async, Button, Card, Field, FormError, Modal, Pager, canWrite, toast, useAsync, usePager, useSubmit, useUrlPager } from '../ui.jsx';
+import { Async, Button, Card, Field, FormError, Modal, Pager, canWrite, toast, useAsync, useSubmit, useUrlPager } from '../ui.jsx';
 import { DefStat, DefTable } from './analytics.jsx';
 
 addStrings({
@@ -63,7 +63,7 @@ export default function Ambassadors({ query }) {
         <h1>{t('am_title')}</h1>
         {write && <Button class="primary" data-write onClick={() => setForm({})}>{t('am_enrol')}</Button>}
       </div>
-      {id ? <Detail key={id} id={id} version={version} write={write} onEdit={(a) => setForm(a)} />
+      {id ? <Detail key={id} id={id} query={query} version={version} write={write} onEdit={(a) => setForm(a)} />
         : <List query={query} version={version} write={write} onEdit={(a) => setForm(a)} />}
       {form && (
         <AmbassadorForm ambassador={form.id ? form : null} onClose={() => setForm(null)} onSaved={(a) => {
@@ -103,7 +103,7 @@ function List({ query, version, write, onEdit }) {
   );
 }
 
-function Detail({ id, version, write, onEdit }) {
+function Detail({ id, query, version, write, onEdit }) {
   const st = useAsync(async () => {
     const a = await get(`/ambassadors/${encodeURIComponent(id)}`);
     let name = null;
@@ -139,8 +139,8 @@ function Detail({ id, version, write, onEdit }) {
           <DefStat label={t('am_pending')} title={t('am_d_pending')} value={money(a.commission_pending_cents)} />
           <DefStat label={t('am_settled')} title={t('am_d_settled')} value={money(a.commission_settled_cents)} />
         </div>
-        <Ledger id={a.id} version={version} />
-        <Brought id={a.id} version={version} />
+        <Ledger id={a.id} query={query} version={version} />
+        <Brought id={a.id} query={query} version={version} />
       </div>
     )}</Async>
   );
@@ -148,8 +148,10 @@ function Detail({ id, version, write, onEdit }) {
 
 const statusBadge = { pending: 'warn', settled: 'ok', reversed: 'bad' };
 
-function Ledger({ id, version }) {
-  const pager = usePager();
+// The ledger's and the referred customers' pages are in the URL, each under its
+// own prefix (led_cursor, ref_cursor): a reload keeps both.
+function Ledger({ id, query, version }) {
+  const pager = useUrlPager(query, `ledger-${id}`, 'led');
   const st = useAsync(() => get(`/ambassadors/${id}/commissions`, { cursor: pager.cursor, limit: 20, count: 'true' }), [id, pager.cursor, version]);
   return (
     <Card title={t('am_ledger')} actions={st.data && st.data.total !== undefined && <span class="muted">{t('am_total', { n: num(st.data.total) })}</span>}>
@@ -172,8 +174,8 @@ function Ledger({ id, version }) {
   );
 }
 
-function Brought({ id, version }) {
-  const pager = usePager();
+function Brought({ id, query, version }) {
+  const pager = useUrlPager(query, `brought-${id}`, 'ref');
   const st = useAsync(() => get(`/ambassadors/${id}/customers`, { cursor: pager.cursor, limit: 20, count: 'true' }), [id, pager.cursor, version]);
   return (
     <Card title={t('am_brought')} actions={st.data && st.data.total !== undefined && <span class="muted">{t('am_total_customers', { n: num(st.data.total) })}</span>}>

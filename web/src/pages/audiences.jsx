@@ -1,16 +1,16 @@
-// Audiences: the saved segments (a list; ?id= for one, ?new=1 for a new one)
+// Audiences: the saved segments (a list; /audiences/:id for one, ?new=1 for a new one)
 // and the audience builder, a visual editor of the rule language (nested
 // all/any/not groups of conditions) with the live count of who matches: POST
 // /audiences/preview as the rule changes, debounced, the newest answer winning.
 // A 422 from the preview or a save lands at the condition its path names
 // (rule.all[1].any[0].value marks that condition's value).
 import { Fragment } from 'preact';
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, del, get, patch, post } from '../api.js';
 import { addStrings, money, num, t, when } from '../i18n.js';
 import { navigate } from '../router.js';
 import {
-  Async, Button, Card, ConfirmButton, ErrorBox, Field, Pager, Spinner, Table, canWrite, toast, useAsync, useSubmit, useUrlPager,
+  Async, Button, Card, ConfirmButton, ErrorBox, Field, Loading, Pager, Spinner, Table, canWrite, errorText, toast, useAsync, useSubmit, useUrlPager,
 } from '../ui.jsx';
 import { STAGES, StageBadge, customerName, newBase, postOnce, stageLabel, useChannels, useOwners } from './customers.jsx';
 import './audiences.css';
@@ -21,13 +21,13 @@ addStrings({
     au_evaluated: '最近计算', au_updated: '修改时间', au_rule: '规则', au_none: '还没有保存的人群',
     au_builder: '规则', au_new_title: '新建人群', au_try_title: '试算规则',
     au_all: '满足全部', au_any: '满足任一', au_and: '且', au_or: '或', au_negate: '取反', au_negated: '非',
-    au_group_not: '不满足以下条件', au_add_cond: '添加条件', au_add_group: '添加条件组', au_remove: '删除',
+    au_group_not: '不满足以下条件', au_add_cond: '添加条件', au_add_group: '添加条件组',
     au_remove_cond: '删除这个条件', au_remove_group: '删除这个条件组', au_negate_cond: '取反这个条件',
     au_field: '字段', au_op: '条件', au_value: '取值', au_low: '最小值', au_high: '最大值', au_to: '至',
     au_pick: '请选择', au_add_value: '添加一个值', au_add_value_ph: '输入后回车', au_remove_value: '移除 {v}',
     au_key: '属性名', au_key_ph: '如 skin', au_atype: '类型', au_atype_text: '文本', au_atype_number: '数字', au_atype_bool: '是/否',
     au_true: '是', au_false: '否', au_current_month: '本月', au_month: '{n} 月',
-    au_ex_true: '有记录', au_ex_false: '无记录', au_unit_days: '天', au_unit_yuan: '元',
+    au_ex_true: '有记录', au_ex_false: '无记录', au_unit_days: '天',
     au_empty_root: '还没有条件：添加一个条件开始圈选客户。', au_empty_group: '空的条件组（统计时忽略）',
     au_g_buy: '购买', au_g_club: '会员', au_g_profile: '资料',
     au_f_order_count: '订单数', au_f_total_spent_cents: '累计消费', au_f_points_balance: '积分余额',
@@ -45,7 +45,7 @@ addStrings({
     au_need_list: '至少添加一个值', au_need_key: '请填写属性名',
     au_matching: '符合条件的客户', au_counting: '正在统计…', au_took: '用时 {ms} 毫秒', au_sample: '最新的 {n} 位',
     au_incomplete: '补全标出的条件后开始统计', au_empty_rule: '添加条件后显示人数', au_fix: '请修正标出的条件',
-    au_no_match: '没有符合条件的客户', au_people: '{n} 位客户',
+    au_no_match: '没有符合条件的客户',
     au_json: 'JSON', au_json_hide: '隐藏 JSON', au_json_title: '规则的 JSON', au_json_apply: '用这段 JSON 替换规则',
     au_json_bad: '无法识别这段规则：{msg}', au_json_hint: '规则语言的 JSON，可复制给 API 或自动标签使用；也可粘贴一段 JSON 再替换。',
     au_save_new: '保存为人群', au_saved: '人群已保存', au_name_required: '请填写名称', au_rule_required: '请至少添加一个完整的条件',
@@ -53,20 +53,21 @@ addStrings({
     au_export: '导出 CSV', au_delete_q: '删除人群“{name}”？它保存的成员也会一起删除。', au_deleted: '人群已删除',
     au_stored: '保存的人数', au_stored_hint: '截至 {at}', au_members: '当前成员', au_members_hint: '按规则实时计算，新加入的在前',
     au_phone: '手机号', au_stage: '阶段', au_orders: '订单数', au_spent: '累计消费', au_points: '积分',
-    au_created_at: '创建于', au_cust: '客户',
+    au_created_at: '创建于', au_cust: '客户', au_combine: '组合方式', au_err_list: '“{op}” 后面应是一个条件数组',
+    au_err_field: '条件缺少字段（field）', au_options_failed: '部分选项（标签、等级、社群、渠道或负责人）没有加载：',
   },
   en: {
     au_title: 'Audiences', au_new: 'New audience', au_try: 'Try a rule', au_back: 'Audiences', au_name: 'Name', au_count: 'Customers',
     au_evaluated: 'Last evaluated', au_updated: 'Updated', au_rule: 'Rule', au_none: 'No saved audience yet',
     au_builder: 'Rule', au_new_title: 'New audience', au_try_title: 'Try a rule',
     au_all: 'Match all', au_any: 'Match any', au_and: 'and', au_or: 'or', au_negate: 'Negate', au_negated: 'NOT',
-    au_group_not: 'None of these holds', au_add_cond: 'Add a condition', au_add_group: 'Add a group', au_remove: 'Remove',
+    au_group_not: 'None of these holds', au_add_cond: 'Add a condition', au_add_group: 'Add a group',
     au_remove_cond: 'Remove this condition', au_remove_group: 'Remove this group', au_negate_cond: 'Negate this condition',
     au_field: 'Field', au_op: 'Condition', au_value: 'Value', au_low: 'From', au_high: 'To', au_to: 'to',
     au_pick: 'Choose…', au_add_value: 'Add a value', au_add_value_ph: 'Type, then Enter', au_remove_value: 'Remove {v}',
     au_key: 'Attribute key', au_key_ph: 'e.g. skin', au_atype: 'Type', au_atype_text: 'Text', au_atype_number: 'Number', au_atype_bool: 'Yes/no',
     au_true: 'yes', au_false: 'no', au_current_month: 'this month', au_month: 'month {n}',
-    au_ex_true: 'is recorded', au_ex_false: 'is not recorded', au_unit_days: 'days', au_unit_yuan: 'yuan',
+    au_ex_true: 'is recorded', au_ex_false: 'is not recorded', au_unit_days: 'days',
     au_empty_root: 'No condition yet: add one to start picking customers.', au_empty_group: 'An empty group (left out of the count)',
     au_g_buy: 'Buying', au_g_club: 'Member club', au_g_profile: 'Profile',
     au_f_order_count: 'Paid orders', au_f_total_spent_cents: 'Total spent', au_f_points_balance: 'Points balance',
@@ -86,7 +87,7 @@ addStrings({
     au_need_list: 'Add at least one value', au_need_key: 'Enter the attribute key',
     au_matching: 'Matching customers', au_counting: 'Counting…', au_took: 'took {ms} ms', au_sample: 'The {n} newest',
     au_incomplete: 'Complete the marked conditions to count', au_empty_rule: 'Add a condition to see who matches',
-    au_fix: 'Fix the marked condition', au_no_match: 'No customer matches', au_people: '{n} customers',
+    au_fix: 'Fix the marked condition', au_no_match: 'No customer matches',
     au_json: 'JSON', au_json_hide: 'Hide JSON', au_json_title: 'The rule as JSON', au_json_apply: 'Replace the rule with this JSON',
     au_json_bad: 'Cannot read this rule: {msg}', au_json_hint: 'The rule language as JSON, for the API or an auto tag; paste one and replace to load it.',
     au_save_new: 'Save as an audience', au_saved: 'Audience saved', au_name_required: 'Give it a name',
@@ -95,7 +96,8 @@ addStrings({
     au_delete_q: 'Delete the audience "{name}"? Its stored members go with it.', au_deleted: 'Audience deleted',
     au_stored: 'Stored members', au_stored_hint: 'as of {at}', au_members: 'Members now',
     au_members_hint: 'The rule run now, newest first', au_phone: 'Phone', au_stage: 'Stage', au_orders: 'Orders',
-    au_spent: 'Total spent', au_points: 'Points', au_created_at: 'Created', au_cust: 'Customer',
+    au_spent: 'Total spent', au_points: 'Points', au_created_at: 'Created', au_cust: 'Customer', au_combine: 'Combine',
+    au_err_list: '"{op}" takes a list of conditions', au_err_field: 'A condition without a field', au_options_failed: 'Some choices (tags, tiers, groups, channels or owners) did not load:',
   },
 });
 
@@ -286,14 +288,14 @@ function fromJson(j) {
   if (!j || typeof j !== 'object' || Array.isArray(j)) throw new Error(t('au_err_json'));
   const keys = Object.keys(j);
   if (keys.length === 1 && (keys[0] === 'all' || keys[0] === 'any')) {
-    if (!Array.isArray(j[keys[0]])) throw new Error(`${keys[0]}: []`);
+    if (!Array.isArray(j[keys[0]])) throw new Error(t('au_err_list', { op: keys[0] }));
     return newGroup(keys[0], j[keys[0]].map(fromJson));
   }
   if (keys.length === 1 && keys[0] === 'not') {
     const n = fromJson(j.not);
     return n.not ? newGroup('all', [n], true) : { ...n, not: true };
   }
-  if (typeof j.field !== 'string') throw new Error('field');
+  if (typeof j.field !== 'string') throw new Error(t('au_err_field'));
   const c = newCond();
   c.field = j.field;
   if (j.field.startsWith('attrs.')) {
@@ -390,14 +392,15 @@ function usePreview(ruleText, ready) {
   return { ...st, retry: () => setTick((x) => x + 1) };
 }
 
-// The choices of the select-type fields, loaded once per editor.
+// The choices of the select-type fields, loaded once per editor: {opts, error
+// (the first load that failed), retry}.
 function useOptions() {
   const tags = useAsync(() => get('/tags', { limit: 500 }).then((r) => r.data), []);
   const tiers = useAsync(() => get('/tiers').then((r) => r.data), []);
   const groups = useAsync(() => get('/groups', { limit: 500 }).then((r) => r.data), []);
   const channels = useChannels();
   const owners = useOwners();
-  return useMemo(() => ({
+  const opts = useMemo(() => ({
     tag: (tags.data || []).map((x) => ({ value: x.name, label: x.name, id: x.id })),
     tier: (tiers.data || []).map((x) => ({ value: String(x.id), label: x.name })),
     group: (groups.data || []).map((x) => ({ value: String(x.id), label: x.name })),
@@ -408,6 +411,9 @@ function useOptions() {
     month: [{ value: 'current', label: t('au_current_month') }, ...Array.from({ length: 12 }, (_, i) => ({ value: String(i + 1), label: t('au_month', { n: i + 1 }) }))],
     platform: PLATFORMS.map((p) => ({ value: p, label: p })),
   }), [tags.data, tiers.data, groups.data, channels.data, owners.data, t('au_current_month')]);
+  const loads = [tags, tiers, groups, channels, owners];
+  const error = loads.map((x) => x.error).find(Boolean) || null;
+  return { opts, error, retry: () => loads.forEach((x) => x.error && x.reload()) };
 }
 
 // ------------------------------------------------------------------ the editor
@@ -544,7 +550,7 @@ function changeOp(c, op) {
   return n;
 }
 
-function CondView({ c, ctx }) {
+function CondView({ c, ctx, parent }) {
   const def = defOf(c);
   const set = (patchObj) => ctx.set(c.id, (x) => ({ ...x, ...patchObj }));
   const server = ctx.marks[c.id];
@@ -583,7 +589,7 @@ function CondView({ c, ctx }) {
         </select>
         <ValueControl c={c} opts={ctx.opts} set={set} err={err} />
         <button type="button" class="btn ghost small au-x" aria-label={t('au_remove_cond')} title={t('au_remove_cond')} data-remove
-          onClick={() => ctx.set(c.id, () => null)}>×</button>
+          onClick={() => { ctx.focusAdd(parent); ctx.set(c.id, () => null); }}>×</button>
       </div>
       {message && (
         <p class={`au-msg ${err ? 'field-error' : 'field-hint'}`} role={err ? 'alert' : undefined}
@@ -593,14 +599,14 @@ function CondView({ c, ctx }) {
   );
 }
 
-function GroupView({ g, ctx, depth, root }) {
+function GroupView({ g, ctx, depth, root, parent }) {
   const set = (fn) => ctx.set(g.id, fn);
   const server = ctx.marks[g.id];
   return (
     <div class={`au-group ${g.not ? 'au-not' : ''} ${root ? 'au-root' : ''} ${server ? 'has-error' : ''}`} data-group={g.id} data-root={root ? '' : undefined}
       role="group" aria-label={t(g.op === 'all' ? 'au_all' : 'au_any')}>
       <div class="au-group-head">
-        <span class="au-seg" role="group">
+        <span class="au-seg" role="group" aria-label={t('au_combine')}>
           {['all', 'any'].map((op) => (
             <button type="button" class={`chip ${g.op === op ? 'on' : ''}`} aria-pressed={g.op === op ? 'true' : 'false'} data-op={op}
               onClick={() => set((x) => ({ ...x, op }))}>{t('au_' + op)}</button>
@@ -610,7 +616,7 @@ function GroupView({ g, ctx, depth, root }) {
           onClick={() => set((x) => ({ ...x, not: !x.not }))}>{g.not ? t('au_group_not') : t('au_negate')}</button>
         <span class="grow" />
         {!root && <button type="button" class="btn ghost small au-x" aria-label={t('au_remove_group')} title={t('au_remove_group')} data-remove
-          onClick={() => set(() => null)}>×</button>}
+          onClick={() => { ctx.focusAdd(parent); set(() => null); }}>×</button>}
       </div>
       {server && <p class="field-error au-msg" role="alert" data-cond-error="node">{server.message}</p>}
       {g.children.length === 0 && <p class="muted au-empty">{root ? t('au_empty_root') : t('au_empty_group')}</p>}
@@ -618,14 +624,22 @@ function GroupView({ g, ctx, depth, root }) {
         {g.children.map((c, i) => (
           <Fragment key={c.id}>
             {i > 0 && <span class="au-join" aria-hidden="true">{t(g.op === 'all' ? 'au_and' : 'au_or')}</span>}
-            {c.kind === 'group' ? <GroupView g={c} ctx={ctx} depth={depth + 1} /> : <CondView c={c} ctx={ctx} />}
+            {c.kind === 'group' ? <GroupView g={c} ctx={ctx} depth={depth + 1} parent={g.id} /> : <CondView c={c} ctx={ctx} parent={g.id} />}
           </Fragment>
         ))}
       </div>
       <div class="au-group-actions">
-        <Button class="small" data-add="cond" onClick={() => set((x) => ({ ...x, children: [...x.children, newCond()] }))}>+ {t('au_add_cond')}</Button>
+        <Button class="small" data-add="cond" onClick={() => {
+          const c = newCond();
+          ctx.focusCond(c.id);
+          set((x) => ({ ...x, children: [...x.children, c] }));
+        }}>+ {t('au_add_cond')}</Button>
         {depth < MAX_DEPTH && (
-          <Button class="small" data-add="group" onClick={() => set((x) => ({ ...x, children: [...x.children, newGroup(x.op === 'all' ? 'any' : 'all', [newCond()])] }))}>
+          <Button class="small" data-add="group" onClick={() => {
+            const c = newCond();
+            ctx.focusCond(c.id);
+            set((x) => ({ ...x, children: [...x.children, newGroup(x.op === 'all' ? 'any' : 'all', [c])] }));
+          }}>
             + {t('au_add_group')}
           </Button>
         )}
@@ -714,8 +728,20 @@ function Builder({ audience, onSaved }) {
   const [name, setName] = useState(audience ? audience.name : '');
   const [showJson, setShowJson] = useState(false);
   const [showSoft, setShowSoft] = useState(false);
-  const opts = useOptions();
+  const options = useOptions();
+  const opts = options.opts;
   const built = useMemo(() => buildRule(tree), [tree]);
+  // keyboard: a condition added takes the focus (its field), a node removed
+  // hands it to its group's "add a condition" button
+  const editor = useRef(null);
+  const focusNext = useRef(null);
+  useLayoutEffect(() => {
+    const sel = focusNext.current;
+    if (!sel || !editor.current) return;
+    focusNext.current = null;
+    const el = editor.current.querySelector(sel);
+    if (el) el.focus();
+  });
   const ruleText = built.rule ? JSON.stringify(built.rule) : '';
   const ready = !!built.rule && Object.keys(built.problems).length === 0;
   const prev = usePreview(ruleText, ready);
@@ -757,6 +783,8 @@ function Builder({ audience, onSaved }) {
   const ctx = {
     set: (id, fn) => setTree((root) => update(root, id, fn) || newGroup()),
     marks, problems: built.problems, opts, showSoft,
+    focusCond: (id) => { focusNext.current = `[data-cond="${id}"] select[name="field"]`; },
+    focusAdd: (groupId) => { focusNext.current = `[data-group="${groupId}"] > .au-group-actions [data-add="cond"]`; },
   };
   const dirty = !!audience && (ruleText !== savedText || name.trim() !== audience.name);
   const nameError = save.error instanceof ApiError && save.error.field === 'name' ? save.error : null;
@@ -765,7 +793,7 @@ function Builder({ audience, onSaved }) {
     ? save.error : null;
   return (
     <div class="au-builder">
-      <div class="au-editor">
+      <div class="au-editor" ref={editor}>
         <Card title={t('au_builder')} actions={(
           <>
             {dirty && <span class="badge warn" data-testid="au-dirty">{t('au_unsaved')}</span>}
@@ -776,6 +804,7 @@ function Builder({ audience, onSaved }) {
           </>
         )}>
           {initial.error && <ErrorBox error={initial.error} />}
+          {options.error && <ErrorBox error={new Error(`${t('au_options_failed')} ${errorText(options.error)}`)} onRetry={options.retry} />}
           <GroupView g={tree} ctx={ctx} depth={1} root />
           <datalist id="au-tags">{opts.tag.map((o) => <option value={o.value} />)}</datalist>
           <datalist id="au-platforms">{opts.platform.map((o) => <option value={o.value} />)}</datalist>
@@ -809,8 +838,8 @@ function List({ query }) {
     <Card>
       <Async state={list}>{(d) => (
         <>
-          <Table rows={d.data} stack empty={t('au_none')} onRowClick={(a) => navigate(`/audiences?id=${a.id}`)} columns={[
-            { label: t('au_name'), render: (a) => <a href={`/audiences?id=${a.id}`} onClick={(e) => e.stopPropagation()}>{a.name}</a> },
+          <Table rows={d.data} stack empty={t('au_none')} onRowClick={(a) => navigate(`/audiences/${a.id}`)} columns={[
+            { label: t('au_name'), render: (a) => <a href={`/audiences/${a.id}`} onClick={(e) => e.stopPropagation()}>{a.name}</a> },
             { label: t('au_count'), num: true, render: (a) => num(a.customer_count) },
             { label: t('au_rule'), render: (a) => <span class="au-summary" title={summary(a.rule)}>{summary(a.rule)}</span> },
             { label: t('au_evaluated'), render: (a) => when(a.evaluated_at) },
@@ -883,17 +912,27 @@ function Detail({ id, query }) {
   );
 }
 
-export default function Audiences({ query }) {
-  const id = query.get('id') || '';
-  const isNew = query.get('new') === '1';
+export default function Audiences({ params, query }) {
+  const id = params.id || '';
+  // the old deep link /audiences?id=N goes on to /audiences/N
+  const oldId = !id ? query.get('id') || '' : '';
+  useEffect(() => {
+    if (!oldId) return;
+    const rest = new URLSearchParams(query);
+    rest.delete('id');
+    const s = rest.toString();
+    navigate(`/audiences/${encodeURIComponent(oldId)}${s ? '?' + s : ''}`, { replace: true });
+  }, [oldId]); // eslint-disable-line react-hooks/exhaustive-deps
+  const isNew = !id && query.get('new') === '1';
   const write = canWrite();
   let body;
-  if (id) body = <Detail key={id} id={id} query={query} />;
+  if (oldId) body = <Loading />;
+  else if (id) body = <Detail key={id} id={id} query={query} />;
   else if (isNew) {
     body = (
       <>
         <div class="page-head"><h1>{write ? t('au_new_title') : t('au_try_title')}</h1></div>
-        <Builder audience={null} onSaved={(a) => navigate(`/audiences?id=${a.id}`)} />
+        <Builder audience={null} onSaved={(a) => navigate(`/audiences/${a.id}`)} />
       </>
     );
   } else {
@@ -910,7 +949,7 @@ export default function Audiences({ query }) {
   }
   return (
     <div data-page="audiences" class="au-page">
-      {(id || isNew) && <p class="au-back"><a href="/audiences">← {t('au_back')}</a></p>}
+      {(id || oldId || isNew) && <p class="au-back"><a href="/audiences">← {t('au_back')}</a></p>}
       {body}
     </div>
   );

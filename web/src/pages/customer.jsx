@@ -226,8 +226,8 @@ function OrdersTab({ id, query, tick }) {
   const s = useAsync(() => get('/orders', { customer_id: id, limit: 50, cursor: pager.cursor }), [id, pager.cursor, tick]);
   return (
     <Async state={s}>{(d) => (
-      <div class="cu-stack">
-        <Table rows={d.data} columns={[
+      <>
+        <Table rows={d.data} stack columns={[
           { label: t('cu_platform'), render: (o) => o.platform },
           { label: t('cu_external_id'), render: (o) => <code>{o.external_id}</code> },
           { label: t('cu_amount_col'), num: true, render: (o) => money(o.amount_cents) },
@@ -237,7 +237,7 @@ function OrdersTab({ id, query, tick }) {
           { label: t('cu_items'), render: (o) => <span class="cu-items">{(o.items || []).map((i) => `${i.name || i.sku} ×${i.quantity}`).join('，') || '—'}</span> },
         ]} />
         <Pager pager={pager} nextCursor={d.next_cursor} busy={s.loading} />
-      </div>
+      </>
     )}</Async>
   );
 }
@@ -247,9 +247,9 @@ function PointsTab({ id, query, tick }) {
   const s = useAsync(() => get(`/customers/${id}/points`, { limit: 50, cursor: pager.cursor }), [id, pager.cursor, tick]);
   return (
     <Async state={s}>{(d) => (
-      <div class="cu-stack">
+      <>
         <p class="muted">{t('cu_balance', { n: num(d.balance) })} · {t('cu_f_earned', { n: num(d.earned_12m) })}</p>
-        <Table rows={d.ledger} columns={[
+        <Table rows={d.ledger} stack columns={[
           { label: t('cu_when'), render: (r) => when(r.created_at) },
           { label: t('cu_delta'), num: true, render: (r) => <span class={r.delta < 0 ? 'cu-neg' : 'cu-pos'}>{signed(r.delta)}</span> },
           { label: t('cu_reason'), render: (r) => label('cu_pr_', r.reason) },
@@ -258,7 +258,7 @@ function PointsTab({ id, query, tick }) {
           { label: t('cu_expires'), render: (r) => (r.delta > 0 ? when(r.expires_at) : '—') },
         ]} />
         <Pager pager={pager} nextCursor={d.next_cursor} busy={s.loading} />
-      </div>
+      </>
     )}</Async>
   );
 }
@@ -268,16 +268,16 @@ function WalletTab({ id, query, tick }) {
   const s = useAsync(() => get(`/customers/${id}/wallet`, { limit: 50, cursor: pager.cursor }), [id, pager.cursor, tick]);
   return (
     <Async state={s}>{(d) => (
-      <div class="cu-stack">
+      <>
         <p class="muted">{t('cu_balance', { n: money(d.balance_cents) })}</p>
-        <Table rows={d.ledger} columns={[
+        <Table rows={d.ledger} stack columns={[
           { label: t('cu_when'), render: (r) => when(r.created_at) },
           { label: t('cu_delta'), num: true, render: (r) => <span class={r.delta_cents < 0 ? 'cu-neg' : 'cu-pos'}>{signedMoney(r.delta_cents)}</span> },
           { label: t('cu_reason'), render: (r) => label('cu_wr_', r.reason) },
           { label: t('cu_note'), render: (r) => r.note || '—' },
         ]} />
         <Pager pager={pager} nextCursor={d.next_cursor} busy={s.loading} />
-      </div>
+      </>
     )}</Async>
   );
 }
@@ -288,8 +288,8 @@ function CouponsTab({ id, query, tick }) {
   const s = useAsync(() => get(`/customers/${id}/coupons`, { limit: 50, cursor: pager.cursor }), [id, pager.cursor, tick]);
   return (
     <Async state={s}>{(d) => (
-      <div class="cu-stack">
-        <Table rows={d.data} columns={[
+      <>
+        <Table rows={d.data} stack columns={[
           { label: t('cu_coupon'), render: (c) => c.name },
           { label: t('cu_value'), render: (c) => couponValue(c) + (c.min_spend_cents ? ` (${t('cu_cp_min', { v: money(c.min_spend_cents) })})` : '') },
           { label: t('cu_code'), render: (c) => <code>{c.code}</code> },
@@ -299,7 +299,7 @@ function CouponsTab({ id, query, tick }) {
           { label: t('cu_used'), render: (c) => when(c.used_at) },
         ]} />
         <Pager pager={pager} nextCursor={d.next_cursor} busy={s.loading} />
-      </div>
+      </>
     )}</Async>
   );
 }

@@ -350,8 +350,8 @@ export default function Customers({ query }) {
           )}
         </div>
         <Async state={list}>{(d) => (
-          <div class={`cu-stack ${list.loading ? 'cu-stale' : ''}`} aria-busy={list.loading ? 'true' : 'false'}>
-            <Table rows={d.data} empty={t('cu_no_match')} onRowClick={(r) => navigate(`/customers/${r.id}`)} columns={[
+          <div class={list.loading ? 'cu-stale' : undefined} aria-busy={list.loading ? 'true' : 'false'}>
+            <Table rows={d.data} stack empty={t('cu_no_match')} onRowClick={(r) => navigate(`/customers/${r.id}`)} columns={[
               { label: t('cu_name'), render: (r) => <a href={`/customers/${r.id}`} data-customer={r.id}>{customerName(r)}</a> },
               { label: t('cu_phone'), render: (r) => r.phone || '—' },
               { label: t('cu_stage'), render: (r) => <StageBadge stage={r.stage} /> },

@@ -7,7 +7,7 @@ import { ApiError, del, get, patch, post } from '../api.js';
 import { addStrings, money, num, pct, t, when } from '../i18n.js';
 import { navigate, setQuery } from '../router.js';
 import {
-  Async, Button, Card, ConfirmButton, Field, FormError, Modal, Pager, RangePicker, canWrite, isAdmin, toast, useAsync, usePager, useSubmit, useUrlPager, user,
+  Async, Button, Card, ConfirmButton, Field, FormError, Modal, Pager, RangePicker, canWrite, isAdmin, toast, useAsync, useSubmit, useUrlPager, user,
 } from '../ui.jsx';
 import { DefStat, DefTable } from './analytics.jsx';
 
@@ -142,17 +142,17 @@ function GroupDetail({ id, query, version, owners, write, onEdit, onDelete }) {
         </Card>
         <Activity group={g} query={query} version={members} />
         {write && <AddMembers group={g} onAdded={changed} />}
-        <Members group={g} write={write} version={members} onRemoved={changed} />
+        <Members group={g} query={query} write={write} version={members} onRemoved={changed} />
       </div>
     )}</Async>
   );
 }
 
-// The group's figures from GET /analytics/groups over the range in the URL.
+// The group's figures from GET /analytics/groups?group_id= over the range in the URL.
 function Activity({ group, query, version }) {
   const from = query.get('from') || '';
   const to = query.get('to') || '';
-  const st = useAsync(() => get('/analytics/groups', { from, to }), [from, to, version]);
+  const st = useAsync(() => get('/analytics/groups', { from, to, group_id: group.id }), [group.id, from, to, version]);
   return (
     <Card title={t('gr_activity')} actions={<RangePicker from={from} to={to} onChange={(r) => setQuery(r)} />}>
       <Async state={st}>{(r) => {
@@ -200,8 +200,9 @@ function AddMembers({ group, onAdded }) {
   );
 }
 
-function Members({ group, write, version, onRemoved }) {
-  const pager = usePager();
+// The members' page is in the URL (mem_cursor, mem_page): a reload keeps it.
+function Members({ group, query, write, version, onRemoved }) {
+  const pager = useUrlPager(query, `members-${group.id}`, 'mem');
   const st = useAsync(() => get(`/groups/${group.id}/members`, { cursor: pager.cursor, limit: 20, count: 'true' }), [group.id, pager.cursor, version]);
   return (
     <Card title={t('gr_member_list')} actions={st.data && st.data.total !== undefined && <span class="muted">{t('gr_total', { n: num(st.data.total) })}</span>}>

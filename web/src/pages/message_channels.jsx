@@ -7,7 +7,7 @@ import { ApiError, del, get, patch, post } from '../api.js';
 import { addStrings, t, when } from '../i18n.js';
 import { navigate, setQuery } from '../router.js';
 import {
-  Async, Button, Card, ConfirmButton, Field, FormError, Modal, Pager, Table, isAdmin, toast, useAsync, useSubmit, useUrlPager,
+  Async, Button, Card, ConfirmButton, Field, FormError, Modal, OnceBox, Pager, Table, isAdmin, toast, useAsync, useSubmit, useUrlPager,
 } from '../ui.jsx';
 import { DeliveryDetail, kindLabel } from './deliveries.jsx';
 
@@ -24,7 +24,7 @@ addStrings({
     mc_kind_hint_wecom_bot: '发到企业微信群机器人（每个机器人每分钟最多 20 条，超出的排队而不丢失）。',
     mc_kind_hint_wecom_customer: '为客户的 attrs.wecom_external_userid 创建企业微信客户群发任务，由员工确认发送。',
     mc_kind_hint_webhook: '以签名 JSON POST 到你的地址。', mc_kind_hint_log: '只写一行到守护进程日志，适合试用。',
-    mc_secret_once: '签名密钥只显示这一次，请立即复制：', mc_copied: '已复制，隐藏', mc_created: '消息通道已创建', mc_deleted: '消息通道已删除',
+    mc_secret_once: '签名密钥只显示这一次，请立即复制：', mc_created: '消息通道已创建', mc_deleted: '消息通道已删除',
     mc_delete_q: '删除消息通道“{name}”？使用它的 SOP 消息动作将失败。', mc_detail: '消息通道', mc_back: '返回消息通道列表',
     mc_test: '发送测试消息', mc_test_text: '消息内容', mc_test_default: '这是一条来自 scrmd 的测试消息。', mc_markdown: '按 Markdown 发送',
     mc_test_customer: '客户 ID（可选，用于客户消息）', mc_test_ext: 'external_userid（可选）', mc_test_send: '发送',
@@ -45,7 +45,7 @@ addStrings({
     mc_kind_hint_wecom_bot: 'Posts to a WeCom group robot (at most 20 a minute per robot; the rest wait, none is lost).',
     mc_kind_hint_wecom_customer: 'Creates a WeCom customer-message task to the customer\'s attrs.wecom_external_userid, for a staff member to confirm.',
     mc_kind_hint_webhook: 'POSTs signed JSON to your address.', mc_kind_hint_log: 'Writes a line to the daemon\'s log: for trying things out.',
-    mc_secret_once: 'The signing secret is shown only this once; copy it now:', mc_copied: 'Copied: hide it', mc_created: 'Message channel created',
+    mc_secret_once: 'The signing secret is shown only this once; copy it now:', mc_created: 'Message channel created',
     mc_deleted: 'Message channel deleted', mc_delete_q: 'Delete the message channel "{name}"? SOP message actions using it will fail.',
     mc_detail: 'Message channel', mc_back: 'Back to the message channels', mc_test: 'Send a test message', mc_test_text: 'Text',
     mc_test_default: 'This is a test message from scrmd.', mc_markdown: 'Send as Markdown',
@@ -155,10 +155,7 @@ function Detail({ id, version, secret, onEdit, onDelete, onChanged, onHideSecret
           )}>
             <div data-channel-detail={c.id}>
               {secret && (
-                <div class="once-box" role="status" data-testid="channel-secret">
-                  {t('mc_secret_once')}<code>{secret}</code>
-                  <Button class="small" onClick={onHideSecret}>{t('mc_copied')}</Button>
-                </div>
+                <OnceBox label={t('mc_secret_once')} value={secret} testid="channel-secret" onHide={onHideSecret} />
               )}
               <FormError error={toggle.error} fields={[]} />
               <dl class="kv dl-kv">

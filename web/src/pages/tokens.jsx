@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import { ApiError, del, get, post } from '../api.js';
 import { addStrings, t, when } from '../i18n.js';
 import {
-  Async, Button, Card, ConfirmButton, Field, FormError, Pager, Table, isAdmin, toast, useAsync, useSubmit, useUrlPager,
+  Async, Button, Card, ConfirmButton, Field, FormError, OnceBox, Pager, Table, isAdmin, toast, useAsync, useSubmit, useUrlPager,
 } from '../ui.jsx';
 import './deliveries.css';
 
@@ -14,7 +14,7 @@ addStrings({
     tk_active: '有效', tk_revoked: '已撤销', tk_expired: '已过期', tk_revoke: '撤销', tk_shown_once: '令牌只显示这一次，请立即复制：',
     tk_revoke_q: '撤销令牌“{name}”？使用它的集成将立即失效。', tk_last_used: '最近使用', tk_expires: '到期日（可选）',
     tk_expires_col: '到期时间', tk_expires_hint: '留空则永不过期；到期日当天 0 点起失效', tk_never: '永不',
-    tk_created: '令牌已创建：{name}', tk_revoked_ok: '令牌已撤销', tk_hide: '已复制，隐藏', tk_admin_only: '只有管理员可以管理 API 令牌。',
+    tk_created: '令牌已创建：{name}', tk_revoked_ok: '令牌已撤销', tk_admin_only: '只有管理员可以管理 API 令牌。',
     tk_bad_date: '请选择今天之后的日期',
   },
   en: {
@@ -22,7 +22,7 @@ addStrings({
     tk_active: 'active', tk_revoked: 'revoked', tk_expired: 'expired', tk_revoke: 'Revoke', tk_shown_once: 'The token is shown only this once; copy it now:',
     tk_revoke_q: 'Revoke the token "{name}"? Integrations using it stop at once.', tk_last_used: 'Last used', tk_expires: 'Expires on (optional)',
     tk_expires_col: 'Expires', tk_expires_hint: 'Empty: never; it stops working at the start of that day', tk_never: 'never',
-    tk_created: 'Token created: {name}', tk_revoked_ok: 'Token revoked', tk_hide: 'Copied: hide it', tk_admin_only: 'Only admins manage API tokens.',
+    tk_created: 'Token created: {name}', tk_revoked_ok: 'Token revoked', tk_admin_only: 'Only admins manage API tokens.',
     tk_bad_date: 'Choose a date after today',
   },
 });
@@ -57,10 +57,7 @@ function TokenList({ query }) {
       <Card title={t('tk_new')}>
         <NewToken onCreated={(r) => { setShown(r.token); bump(); }} />
         {shown && (
-          <div class="once-box" role="status" data-testid="new-token">
-            {t('tk_shown_once')}<code>{shown}</code>
-            <Button class="small" onClick={() => setShown(null)}>{t('tk_hide')}</Button>
-          </div>
+          <OnceBox label={t('tk_shown_once')} value={shown} testid="new-token" onHide={() => setShown(null)} />
         )}
       </Card>
       <Card>

@@ -70,11 +70,26 @@ export default function Users({ query }) {
   const admin = isAdmin();
   const me = user();
   const bump = () => setVersion((v) => v + 1);
-  const reactivate = useSubmit(async (u) => {
-    await explained(() => patch(`/users/${u.id}`, { disabled: false }));
-    toast(t('us_reactivated'));
-    bump();
-  });
+  // reactivations under way, by user id: each row's button is busy on its own
+  const [reactivating, setReactivating] = useState(() => new Set());
+  const [reactivateError, setReactivateError] = useState(null);
+  const reactivate = async (u) => {
+    setReactivating((s) => new Set(s).add(u.id));
+    setReactivateError(null);
+    try {
+      await explained(() => patch(`/users/${u.id}`, { disabled: false }));
+      toast(t('us_reactivated'));
+      bump();
+    } catch (e) {
+      setReactivateError(e);
+    } finally {
+      setReactivating((s) => {
+        const n = new Set(s);
+        n.delete(u.id);
+        return n;
+      });
+    }
+  };
   return (
     <div data-page="users">
       <div class="page-head">
@@ -83,7 +98,7 @@ export default function Users({ query }) {
       </div>
       {!admin ? <Card><p class="muted">{t('us_admin_only')}</p></Card> : (
         <Card>
-          <FormError error={reactivate.error} fields={[]} />
+          <FormError error={reactivateError} fields={[]} />
           <Async state={list}>{(d) => (
             <>
               <Table rows={d.data} stack columns={[
@@ -96,7 +111,7 @@ export default function Users({ query }) {
                   <span class="row-btns">
                     <Button class="small" data-write onClick={() => setForm(u)}>{t('edit')}</Button>
                     {u.disabled ? (
-                      <Button class="small" data-write busy={reactivate.busy} onClick={() => reactivate.submit(u)}>{t('us_reactivate')}</Button>
+                      <Button class="small" data-write data-action="reactivate" busy={reactivating.has(u.id)} onClick={() => reactivate(u)}>{t('us_reactivate')}</Button>
                     ) : (!me || u.id !== me.id) && (
                       <ConfirmButton class="small" data-action="deactivate" message={t('us_deactivate_q', { name: u.display_name || u.username })}
                         onConfirm={async () => { await explained(() => del(`/users/${u.id}`)); toast(t('us_deactivated')); bump(); }}>

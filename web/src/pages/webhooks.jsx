@@ -6,7 +6,7 @@ import { ApiError, del, get, patch, post } from '../api.js';
 import { addStrings, t, when } from '../i18n.js';
 import { navigate, setQuery } from '../router.js';
 import {
-  Async, Button, Card, ConfirmButton, Field, FieldGroup, FormError, Modal, Pager, Table, isAdmin, toast, useAsync, useSubmit, useUrlPager,
+  Async, Button, Card, ConfirmButton, Field, FieldGroup, FormError, Modal, OnceBox, Pager, Table, isAdmin, toast, useAsync, useSubmit, useUrlPager,
 } from '../ui.jsx';
 import { DELIVERY_STATUSES, DeliveriesTable } from './deliveries.jsx';
 
@@ -16,7 +16,7 @@ addStrings({
     wh_new: '新建 Webhook', wh_edit: '编辑 Webhook', wh_url: '接收地址', wh_events: '事件', wh_all_events: '全部事件（*）',
     wh_secret: '签名密钥', wh_secret_hint: '至少 16 个字符；留空则自动生成并只显示一次', wh_secret_keep: '留空则保留现有密钥；填写则替换',
     wh_enabled: '启用', wh_status: '状态', wh_on: '启用中', wh_off: '已停用', wh_enable: '启用', wh_disable: '停用',
-    wh_secret_once: '签名密钥只显示这一次，请立即复制：', wh_copied: '已复制，隐藏', wh_created: 'Webhook 已创建', wh_deleted: 'Webhook 已删除',
+    wh_secret_once: '签名密钥只显示这一次，请立即复制：', wh_created: 'Webhook 已创建', wh_deleted: 'Webhook 已删除',
     wh_delete_q: '删除 Webhook {url}？尚未发出的通知不再发送。', wh_back: '返回 Webhook 列表', wh_deliveries: '投递记录',
     wh_updated: '更新时间', wh_nothing: '没有改动', wh_pick_events: '请至少选择一个事件', wh_admin_only: '只有管理员可以管理 Webhook。',
     wh_toggled_on: '已启用', wh_toggled_off: '已停用', wh_n_events: '{n} 个事件',
@@ -31,7 +31,7 @@ addStrings({
     wh_new: 'New webhook', wh_edit: 'Edit webhook', wh_url: 'Receiving address', wh_events: 'Events', wh_all_events: 'All events (*)',
     wh_secret: 'Signing secret', wh_secret_hint: '16 characters or more; empty: one is generated and shown once',
     wh_secret_keep: 'Empty: keep the current secret; filled in: replace it', wh_enabled: 'Enabled', wh_status: 'Status', wh_on: 'on',
-    wh_off: 'off', wh_enable: 'Switch on', wh_disable: 'Switch off', wh_secret_once: 'The signing secret is shown only this once; copy it now:', wh_copied: 'Copied: hide it',
+    wh_off: 'off', wh_enable: 'Switch on', wh_disable: 'Switch off', wh_secret_once: 'The signing secret is shown only this once; copy it now:',
     wh_created: 'Webhook created', wh_deleted: 'Webhook deleted', wh_delete_q: 'Delete the webhook {url}? Notices not sent yet will not be.',
     wh_back: 'Back to the webhooks', wh_deliveries: 'Deliveries', wh_updated: 'Updated', wh_nothing: 'Nothing changed',
     wh_pick_events: 'Choose at least one event', wh_admin_only: 'Only admins manage webhooks.', wh_toggled_on: 'Switched on',
@@ -149,10 +149,7 @@ function Detail({ id, query, version, secret, onEdit, onDelete, onChanged, onHid
         )}>
           <div data-webhook-detail={w.id}>
             {secret && (
-              <div class="once-box" role="status" data-testid="webhook-secret">
-                {t('wh_secret_once')}<code>{secret}</code>
-                <Button class="small" onClick={onHideSecret}>{t('wh_copied')}</Button>
-              </div>
+              <OnceBox label={t('wh_secret_once')} value={secret} testid="webhook-secret" onHide={onHideSecret} />
             )}
             <FormError error={toggle.error} fields={[]} />
             <dl class="kv dl-kv">
