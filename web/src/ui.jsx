@@ -248,20 +248,6 @@ export function Table({ columns, rows, empty, rowKey = 'id', onRowClick, stack =
   );
 }
 
-// Cursor paging: the API gives next_cursor; the pager keeps the cursors seen so
-// that "previous" goes back.
-export function usePager() {
-  const [stack, setStack] = useState(['']);
-  const cursor = stack[stack.length - 1];
-  return {
-    cursor,
-    page: stack.length,
-    next: (c) => c && setStack((s) => [...s, c]),
-    prev: () => setStack((s) => (s.length > 1 ? s.slice(0, -1) : s)),
-    reset: () => setStack(['']),
-  };
-}
-
 // Cursor paging kept in the URL (cursor, page); the cursors of the pages before
 // are remembered while the page is open, so "previous" steps back; after a
 // reload "previous" goes to the first page. prefix: the parameters are
