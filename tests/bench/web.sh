@@ -31,6 +31,7 @@ while [ ! -s "$tmp/port" ] && [ $i -lt 600 ]; do
 	sleep 0.05
 	i=$((i + 1))
 done
-echo "scrmd dashboard benchmark: $(sqlite3 "$db" 'SELECT count(*) FROM customers') customers," \
-	"bundle $(wc -c <web/assets/main.js) B js + $(wc -c <web/assets/main.css) B css"
+js=$(cat web/assets/*.js | wc -c)
+echo "scrmd dashboard benchmark: $(sqlite3 "$db" 'SELECT count(*) FROM customers') customers;" \
+	"all $(ls web/assets/*.js | wc -l) scripts $js B, the shell main.js $(wc -c <web/assets/main.js) B, main.css $(wc -c <web/assets/main.css) B"
 node tests/bench/web.mjs "http://127.0.0.1:$(cat "$tmp/port")" bench-web bench-web-password-123
