@@ -28,6 +28,7 @@ int cli_open_store(const struct scrm_config *cfg, bool migrate)
 	    .busy_timeout_ms = cfg->busy_timeout_ms,
 	    .cache_mb = cfg->cache_mb,
 	    .mmap_mb = cfg->mmap_mb,
+	    .max_db_mb = cfg->max_db_mb,
 	    .batch_max = cfg->batch_max,
 	    .skip_migrations = !migrate,
 	};

@@ -33,6 +33,7 @@ struct scrm_config {
 	unsigned batch_max; /* write closures per group commit */
 	unsigned cache_mb;  /* SQLite page cache per connection */
 	unsigned mmap_mb;   /* memory-mapped reads of the database (0: off) */
+	unsigned max_db_mb; /* largest database file (0: the disk is the limit) */
 	char *migrations_dir;
 	char *backup_dir;
 	char *spool_dir; /* where uploads wait while they are imported */

@@ -32,7 +32,8 @@ struct store_opts {
 	bool sync_full; /* synchronous=FULL (else NORMAL) */
 	unsigned busy_timeout_ms;
 	unsigned cache_mb;
-	unsigned mmap_mb; /* PRAGMA mmap_size, in MiB */
+	unsigned mmap_mb;   /* PRAGMA mmap_size, in MiB */
+	unsigned max_db_mb; /* PRAGMA max_page_count on writers, in MiB (0: none) */
 	unsigned batch_max;
 	bool skip_migrations; /* open only (backup of a database as it is) */
 };
@@ -91,6 +92,8 @@ int store_release(struct store_db *db, const char *name);
 /* True while the last write failed because the disk is full, the file read-only
  * or an I/O error occurred; cleared by the next good commit. */
 bool store_unavailable(void);
+/* Why, in a few words ("the disk or the database is full"), or NULL. */
+const char *store_unavailable_reason(void);
 
 /* Statistics for /metrics. */
 struct store_stats {

@@ -92,9 +92,14 @@ int api_store_error(struct resp *rs, int st)
 		return api_error(rs, 409, "conflict", NULL,
 		                 "the change conflicts with existing data");
 	case ST_BUSY:
-	case ST_UNAVAILABLE:
+	case ST_UNAVAILABLE: {
+		const char *why = store_unavailable_reason();
+		if (why)
+			return api_error(rs, 503, "unavailable", NULL,
+			                 "the database refuses writes: %s; try again later", why);
 		return api_error(rs, 503, "unavailable", NULL,
 		                 "the database cannot take writes right now; try again shortly");
+	}
 	default:
 		return api_error(rs, 500, "internal", NULL, "internal error; see the server log");
 	}

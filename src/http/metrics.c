@@ -192,10 +192,12 @@ int http_metrics(const struct req *rq, struct resp *rs)
 int http_healthz(const struct req *rq, struct resp *rs)
 {
 	(void)rq;
-	if (store_unavailable()) {
-		rs->body =
-		    json_pack("{s:s, s:s}", "status", "unavailable", "reason",
-		              "the database refuses writes (disk full, read-only or I/O error)");
+	const char *why = store_unavailable_reason();
+	if (why) {
+		/* until a write succeeds again (reads go on meanwhile) */
+		char reason[160];
+		snprintf(reason, sizeof reason, "the database refuses writes: %s", why);
+		rs->body = json_pack("{s:s, s:s}", "status", "unavailable", "reason", reason);
 		return 503;
 	}
 	rs->body = json_pack("{s:s}", "status", "ok");

@@ -142,7 +142,8 @@ static void *loop(void *arg)
 		uint64_t seen = kicks;
 		pthread_mutex_unlock(&mu);
 		struct batch b = {.limit = (int)config->notify_batch};
-		if (store_write(claim_fn, &b) != 0)
+		/* while the database refuses writes, the store has said why, once */
+		if (store_write(claim_fn, &b) != 0 && !store_unavailable())
 			log_warn("notify: could not claim due deliveries; trying again");
 		for (int i = 0; i < b.n; i++) {
 			struct delivery *d = &b.items[i];
@@ -181,8 +182,12 @@ int notify_start(const struct scrm_config *cfg)
 {
 	config = cfg;
 	int n = 0;
-	if (store_write(unclaim_fn, &n) != 0)
+	if (store_write(unclaim_fn, &n) != 0) {
+		/* before any sender claims, or a delivery could be sent twice */
+		log_error("notify: cannot put back the deliveries interrupted by the last stop "
+		          "(the database refuses writes); not starting");
 		return -1;
+	}
 	if (n > 0)
 		log_warn("notify: %d deliveries were being sent when scrmd stopped; they are sent "
 		         "again (receivers can tell by X-SCRM-Delivery)",

@@ -288,10 +288,12 @@ static void plan_all(int64_t now)
 		if (it->event ? it->cursor >= last : it->next_at < 0 || it->next_at > now)
 			continue;
 		struct plan_ctx p = {.id = it->id, .now = now};
-		if (store_write(plan_fn, &p) != 0)
-			log_warn("sop %lld: planning failed; trying again next tick",
-			         (long long)it->id);
-		else if (p.skipped)
+		if (store_write(plan_fn, &p) != 0) {
+			/* while the database refuses writes, the store has said why, once */
+			if (!store_unavailable())
+				log_warn("sop %lld: planning failed; trying again next tick",
+				         (long long)it->id);
+		} else if (p.skipped)
 			log_warn(
 			    "sop %lld: %lld occurrences were more than %u hours late and skipped",
 			    (long long)it->id, (long long)p.skipped, config->sop_catchup_hours);
@@ -406,7 +408,8 @@ static void fire_due(int64_t now)
 	for (;;) {
 		struct fire_ctx x = {.now = now};
 		if (store_write(fire_fn, &x) != 0) {
-			log_warn("sop: firing due runs failed; trying again next tick");
+			if (!store_unavailable())
+				log_warn("sop: firing due runs failed; trying again next tick");
 			return;
 		}
 		if (x.queued)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static struct store_opts opts;
@@ -43,12 +44,112 @@ bool store_unavailable(void)
 	return atomic_load(&unavailable);
 }
 
+/* Why the database refuses writes: one clear line in the log when it starts,
+ * a reminder at most once a minute while it lasts (however many writes are
+ * refused meanwhile), and one line when writes work again. */
+#define UNAVAIL_LOG_EVERY_NS (60ull * 1000000000ull)
+static pthread_mutex_t unavail_mu = PTHREAD_MUTEX_INITIALIZER;
+static const char *unavail_reason = "";
+static uint64_t unavail_since_ns, unavail_logged_ns, unavail_refused, unavail_events;
+static bool unavail_unanswered; /* a "refuses" line not yet followed by "again" */
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static const char *reason_of(int sqlite_rc)
+{
+	switch (sqlite_rc & 0xff) {
+	case SQLITE_FULL:
+		return "the disk or the database is full";
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+		return "the database is read-only";
+	case SQLITE_CANTOPEN:
+		return "the database file cannot be opened";
+	case SQLITE_NOMEM:
+		return "out of memory";
+	default:
+		return "a disk I/O error";
+	}
+}
+
+uint64_t store_unavailable_events(void)
+{
+	pthread_mutex_lock(&unavail_mu);
+	uint64_t n = unavail_events;
+	pthread_mutex_unlock(&unavail_mu);
+	return n;
+}
+
+const char *store_unavailable_reason(void)
+{
+	pthread_mutex_lock(&unavail_mu);
+	const char *r = atomic_load(&unavailable) ? unavail_reason : NULL;
+	pthread_mutex_unlock(&unavail_mu);
+	return r;
+}
+
+void store_note_unavailable(struct store_db *db, int sqlite_rc)
+{
+	const char *reason = reason_of(sqlite_rc);
+	char detail[160];
+	snprintf(detail, sizeof detail, "%s",
+	         db && db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(sqlite_rc));
+	uint64_t now = mono_ns();
+	pthread_mutex_lock(&unavail_mu);
+	bool was = atomic_load(&unavailable);
+	/* a disk that is nearly full flaps (a small write fits, the next does
+	 * not): a new reason, or a minute since the last line, is worth a line */
+	bool changed = strcmp(reason, unavail_reason) != 0;
+	unavail_refused++;
+	unavail_events++;
+	if (!was && !unavail_unanswered)
+		unavail_since_ns = now;
+	unavail_reason = reason;
+	atomic_store(&unavailable, true);
+	if (changed || unavail_logged_ns == 0 || now - unavail_logged_ns >= UNAVAIL_LOG_EVERY_NS) {
+		unavail_unanswered = true;
+		if (changed || !was)
+			log_error(
+			    "store: the database refuses writes: %s (%s; SQLite code %d on %s); "
+			    "write requests get 503 until this is fixed, reads go on",
+			    reason, detail, sqlite_rc, opt_path ? opt_path : "?");
+		else
+			log_error("store: the database still refuses writes: %s (%s); %llu refused "
+			          "in %.0f s",
+			          reason, detail, (unsigned long long)unavail_refused,
+			          (double)(now - unavail_since_ns) / 1e9);
+		unavail_logged_ns = now;
+	}
+	pthread_mutex_unlock(&unavail_mu);
+}
+
 void store_note_result(int rc)
 {
-	if (rc == -ST_UNAVAILABLE || rc == ST_UNAVAILABLE)
-		atomic_store(&unavailable, true);
-	else if (rc == 0)
+	if (rc == -ST_UNAVAILABLE || rc == ST_UNAVAILABLE) {
+		if (!atomic_load(&unavailable))
+			store_note_unavailable(NULL, SQLITE_IOERR);
+		return;
+	}
+	if (rc != 0 || !atomic_load(&unavailable))
+		return;
+	pthread_mutex_lock(&unavail_mu);
+	if (atomic_load(&unavailable)) {
 		atomic_store(&unavailable, false);
+		if (unavail_unanswered) {
+			log_warn("store: the database takes writes again, after %.1f s (%llu "
+			         "failed statements or commits while it refused)",
+			         (double)(mono_ns() - unavail_since_ns) / 1e9,
+			         (unsigned long long)unavail_refused);
+			unavail_unanswered = false;
+			unavail_refused = 0;
+		}
+	}
+	pthread_mutex_unlock(&unavail_mu);
 }
 
 int db_rc(int rc)
@@ -79,6 +180,11 @@ int db_exec(struct store_db *db, const char *sql)
 {
 	char *msg = NULL;
 	int rc = sqlite3_exec(db->h, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK && db_rc(rc) == ST_UNAVAILABLE && !db->reader) {
+		sqlite3_free(msg);
+		store_note_unavailable(db, rc);
+		return -ST_UNAVAILABLE;
+	}
 	if (rc != SQLITE_OK) {
 		/* name the statement by its first line: migrations are whole files */
 		log_error("store: %s (in: %.*s)", msg ? msg : sqlite3_errstr(rc),
@@ -124,6 +230,22 @@ struct store_db *db_open(bool reader)
 	if (db_exec(db, pragmas) < 0) {
 		db_close(db);
 		return NULL;
+	}
+	if (!reader && opts.max_db_mb) {
+		/* a quota below the disk's size: past it SQLite answers SQLITE_FULL as
+		 * on a full disk (it never shrinks a database already bigger) */
+		sqlite3_stmt *st = NULL;
+		int64_t page = 4096;
+		if (sqlite3_prepare_v2(h, "PRAGMA page_size", -1, &st, NULL) == SQLITE_OK &&
+		    sqlite3_step(st) == SQLITE_ROW)
+			page = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		snprintf(pragmas, sizeof pragmas, "PRAGMA max_page_count=%lld;",
+		         (long long)(((int64_t)opts.max_db_mb << 20) / (page > 0 ? page : 4096)));
+		if (db_exec(db, pragmas) < 0) {
+			db_close(db);
+			return NULL;
+		}
 	}
 	return db;
 }
@@ -212,7 +334,9 @@ int db_step(struct store_db *db, sqlite3_stmt *st)
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		return rc;
 	int st_rc = db_rc(rc);
-	if (st_rc != ST_CONFLICT)
+	if (st_rc == ST_UNAVAILABLE && !db->reader)
+		store_note_unavailable(db, rc); /* one line, not one per statement */
+	else if (st_rc != ST_CONFLICT)
 		log_error("store: %s (%s)", sqlite3_errmsg(db->h), sqlite3_sql(st));
 	sqlite3_reset(st);
 	return -st_rc;

@@ -90,5 +90,10 @@ sqlite3_stmt *db_prepare_rule(struct store_db *db, const char *head, const char 
 const struct store_opts *store_opts_get(void);
 int store_migrate(struct store_db *db, const char *dir, bool verbose);
 void store_note_result(int st_rc_value); /* tracks the unavailable flag */
+/* A write failed for want of space, permission or a working disk: sets the
+ * flag and logs why (rate limited). db may be NULL. */
+void store_note_unavailable(struct store_db *db, int sqlite_rc);
+/* How many times store_note_unavailable() was called so far. */
+uint64_t store_unavailable_events(void);
 
 #endif

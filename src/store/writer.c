@@ -70,7 +70,10 @@ static int exec_retry(struct store_db *db, const char *sql)
 			break;
 		usleep(1000u << attempt);
 	}
-	log_error("store: %s failed: %s", sql, sqlite3_errmsg(db->h));
+	if (db_rc(rc) == ST_UNAVAILABLE)
+		store_note_unavailable(db, rc); /* rate limited */
+	else
+		log_error("store: %s failed: %s", sql, sqlite3_errmsg(db->h));
 	return -db_rc(rc);
 }
 
@@ -85,6 +88,8 @@ static int commit_tx(struct store_db *db)
 /* Run a batch of closures in one transaction; every job gets its result. */
 static void run_batch(struct store_db *db, struct job **jobs, size_t n)
 {
+	uint64_t events = store_unavailable_events();
+	int64_t changes = sqlite3_total_changes64(db->h);
 	int rc = exec_retry(db, "BEGIN IMMEDIATE");
 	if (rc == 0) {
 		for (size_t i = 0; i < n; i++) {
@@ -110,8 +115,12 @@ static void run_batch(struct store_db *db, struct job **jobs, size_t n)
 			if (sqlite3_get_autocommit(db->h)) {
 				/* SQLite rolled the whole transaction back (disk full, I/O
 				 * error): every closure so far is lost with it. */
-				log_error("store: transaction aborted by SQLite: %s",
-				          sqlite3_errmsg(db->h));
+				int e = sqlite3_extended_errcode(db->h);
+				if (db_rc(e) == ST_UNAVAILABLE)
+					store_note_unavailable(db, e);
+				else
+					log_error("store: transaction aborted by SQLite: %s",
+					          sqlite3_errmsg(db->h));
 				rc = -ST_UNAVAILABLE;
 				break;
 			}
@@ -124,7 +133,14 @@ static void run_batch(struct store_db *db, struct job **jobs, size_t n)
 		else if (!sqlite3_get_autocommit(db->h))
 			sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 	}
-	store_note_result(rc);
+	/* Writes work again once a batch has committed a change and no closure
+	 * met a full disk or a read-only file (that one was rolled back alone and
+	 * the rest committed). A batch that changed nothing proves nothing: on a
+	 * read-only file an empty transaction commits fine. */
+	if (rc != 0)
+		store_note_result(rc);
+	else if (store_unavailable_events() == events && sqlite3_total_changes64(db->h) > changes)
+		store_note_result(0);
 	if (rc == 0) {
 		atomic_fetch_add(&n_commits, 1);
 		atomic_fetch_add(&n_closures, n);
@@ -184,6 +200,20 @@ int store_writer_start(void)
 	wdb = db_open(false);
 	if (!wdb)
 		return -1;
+	if (sqlite3_db_readonly(wdb->h, "main") == 1) {
+		/* SQLite opens a file it may not write read-only, and every connection
+		 * of the process then shares its read-only -shm: nothing short of a
+		 * restart would make writes work again. Say so now, not with a 503 on
+		 * every write. (Modes changed while scrmd runs do not matter: its
+		 * files are open.) */
+		log_error("store: %s is read-only for this user (uid %d): scrmd must be able to "
+		          "write the database, its -wal and -shm files and their directory; fix "
+		          "their owner or mode and start again",
+		          store_path(), (int)getuid());
+		db_close(wdb);
+		wdb = NULL;
+		return -1;
+	}
 	stopping = false;
 	if (pthread_create(&thread, NULL, writer_main, NULL) != 0) {
 		db_close(wdb);

@@ -47,6 +47,7 @@ static const struct key keys[] = {
     {"store", "batch_max", K_UINT, F(batch_max), 1, 100000, NULL},
     {"store", "cache_mb", K_UINT, F(cache_mb), 1, 1048576, NULL},
     {"store", "mmap_mb", K_UINT, F(mmap_mb), 0, 1048576, NULL},
+    {"store", "max_db_mb", K_UINT, F(max_db_mb), 0, 1048576, NULL},
     {"store", "migrations_dir", K_STR, F(migrations_dir), 0, 0, NULL},
     {"store", "backup_dir", K_STR, F(backup_dir), 0, 0, NULL},
     {"store", "spool_dir", K_STR, F(spool_dir), 0, 0, NULL},

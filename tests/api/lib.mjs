@@ -33,8 +33,10 @@ export class Daemon {
     this.stdout = '';
   }
 
-  // Start; options: env (extra environment), args (extra flags), config (INI text).
-  async start({ env = {}, args = [], config = null, adminPassword = ADMIN_PASSWORD } = {}) {
+  // Start; options: env (extra environment), args (extra flags), config (INI text),
+  // wrap (a command that execs the daemon, e.g. ['setpriv', '--reuid=65534', ...]),
+  // healthy (the /healthz statuses that mean started: 503 on a read-only database).
+  async start({ env = {}, args = [], config = null, adminPassword = ADMIN_PASSWORD, wrap = [], healthy = [200] } = {}) {
     const portFile = path.join(this.dir, 'port');
     fs.rmSync(portFile, { force: true });
     const flags = ['serve', '--listen', '127.0.0.1:0', '--port-file', portFile, '--db', this.db,
@@ -47,7 +49,8 @@ export class Daemon {
     const e = { ...process.env, SCRM_CONFIG: '', SCRM_LISTEN: '', SCRM_DB: '', ...env };
     if (adminPassword !== null) e.SCRM_ADMIN_PASSWORD = adminPassword;
     else delete e.SCRM_ADMIN_PASSWORD;
-    this.proc = spawn(BIN, [...flags, ...args], { cwd: ROOT, env: e, stdio: ['ignore', 'pipe', 'pipe'] });
+    const argv = [...wrap, BIN, ...flags, ...args];
+    this.proc = spawn(argv[0], argv.slice(1), { cwd: ROOT, env: e, stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc.stderr.on('data', (d) => { this.stderr += d; });
     this.proc.stdout.on('data', (d) => { this.stdout += d; });
     this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })));
@@ -59,7 +62,7 @@ export class Daemon {
         this.base = `http://127.0.0.1:${this.port}`;
         try {
           const r = await fetch(`${this.base}/healthz`);
-          if (r.status === 200) return this;
+          if (healthy.includes(r.status)) return this;
         } catch { /* not ready yet */ }
       }
       await sleep(20);
