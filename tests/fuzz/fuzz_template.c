@@ -3,8 +3,8 @@
  * (core_sop_render in src/core/sops.c, the values SOP messages and tasks get).
  *
  * Input: byte 0 picks the customer (none, 1, 2 or 3 of the seed data in
- * fuzz_store.h: a full profile with a tier and an expiring coupon, an empty
- * one, one whose name holds "{{name}}" and whose balances are negative) and
+ * fuzz_store.h: a full profile with orders, points, money, a tier and an
+ * expiring coupon, an empty one, one whose name holds "{{name}}") and
  * the coupon (its first expiring one, coupon 1 or 2); the rest is the template
  * (up to a NUL). Checks:
  *  - tmpl_check refuses with a message, or accepts;
