@@ -1,7 +1,7 @@
 # scrmd - build, run, test, benchmark and install.
 #   make run      install what is missing, build, migrate, serve on 127.0.0.1:8080
 #   make test     install what is missing, build, run every test (also under ASan/UBSan,
-#                 and the rule compiler's fuzzer for a short while)
+#                 and every fuzzer for a short while)
 #   make fuzz     the libFuzzer harnesses of tests/fuzz/ for FUZZ_SECONDS each
 #   make bench    benchmarks (figures, not pass/fail)
 #   make install  binary, web/, migrations/ and the systemd unit under $(PREFIX)
@@ -37,17 +37,21 @@ LIB_ASAN := $(LIB_SRC:%.c=$(B)/asan/%.o)
 UNITS    := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
 UNITS_ASAN := $(UNIT_SRC:tests/unit/%.c=$(B)/unit-asan/%)
 
-# libFuzzer harnesses (clang): tests/fuzz/fuzz_*.c linked with the few sources
-# they exercise, built with ASan/UBSan and coverage
+# libFuzzer harnesses (clang): tests/fuzz/fuzz_*.c, each linked against an
+# archive of the daemon's sources (all but main.c) built with ASan/UBSan and
+# coverage, so that a harness takes in only the objects it reaches
 FUZZ_CC      ?= clang
+FUZZ_AR      ?= ar
 FUZZ_SECONDS ?= 300
 FUZZ_MAX_LEN ?= 16384
 FUZZ_SAN     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-FUZZ_LIB_SRC := src/core/rules.c src/core/records.c src/util/timeutil.c src/util/util.c
+FUZZ_LIB_SRC := $(LIB_SRC)
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(B)/fuzz/obj/%.o)
+FUZZ_LIB     := $(B)/fuzz/libscrm-fuzz.a
 FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_HDR     := $(wildcard tests/fuzz/*.h)
 FUZZERS      := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
-FUZZ_LIBS    = $(shell pkg-config --libs sqlite3 jansson 2>/dev/null) -lpthread -lm
+FUZZ_LIBS    = $(PKG_LIBS) -lpthread -lm
 
 .PHONY: all deps test-deps fuzz-deps bench-deps run test test-crash unit fuzz fuzz-build bench install \
 	uninstall clean format check-format web e2e-deps
@@ -137,11 +141,19 @@ $(B)/fuzz/obj/%.o: %.c | fuzz-deps
 	@$(FUZZ_CC) $(CPPFLAGS) -std=c17 $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) \
 	  -MMD -MP -c -o $@ $<
 
-$(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_common.h $(FUZZ_LIB_OBJ) | fuzz-deps
+# the OpenAPI document is built into the binary
+$(B)/fuzz/obj/src/api/openapi.o: src/api/openapi.json
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	@echo "  AR/FUZZ $@"
+	@$(FUZZ_AR) rcs $@ $^
+
+$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_HDR) $(FUZZ_LIB) | fuzz-deps
 	@mkdir -p $(dir $@)
 	@echo "  LD/FUZZ $@"
 	@$(FUZZ_CC) $(CPPFLAGS) -DFUZZ_MIGRATIONS='"$(CURDIR)/migrations"' -std=c17 $(WARN) \
-	  $(FUZZ_SAN) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB_OBJ) $(FUZZ_LIBS)
+	  $(FUZZ_SAN) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB) $(FUZZ_LIBS)
 
 fuzz-build: $(FUZZERS)
 .SECONDARY: $(FUZZ_LIB_OBJ)

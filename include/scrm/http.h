@@ -114,6 +114,12 @@ const struct route *http_route_match(const char *method, const char *path, char 
                                      size_t scratch_len, const char **params, bool *path_matched);
 /* Allowed methods for a path, "GET, POST" style, into out. */
 void http_route_allow(const char *path, char *out, size_t cap);
+/* Percent-decoding of paths and query keys and values, in place (the server's
+ * unescape callback); returns the new length. A %00 is left as it is: decoded,
+ * the NUL would cut the C string short, so "/tags/1%00junk" would name tag 1.
+ * Left encoded it is just text that matches nothing. Invalid escapes ("%zz",
+ * a "%" near the end) stay as written. */
+size_t http_unescape(char *s);
 
 /* A request header (case-insensitive name); NULL if absent or no connection. */
 const char *http_req_header(const struct req *rq, const char *name);

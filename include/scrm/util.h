@@ -41,6 +41,11 @@ bool str_endswith(const char *s, const char *suffix);
 bool str_to_i64(const char *s, int64_t *out);
 /* true if s is valid UTF-8 of exactly len bytes (no NUL inside). */
 bool str_utf8_valid(const char *s, size_t len);
+/* Replace, in place, every byte of s that is not part of a well-formed UTF-8
+ * sequence (stray bytes, a sequence cut short, overlongs, surrogates) with '?',
+ * so that text built from what a client sent, or cut at a byte limit, can go
+ * into JSON. Returns the number of bytes replaced. */
+size_t str_utf8_scrub(char *s);
 /* Number of code points in a valid UTF-8 string. */
 size_t str_utf8_len(const char *s);
 

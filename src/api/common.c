@@ -36,9 +36,16 @@ int api_error(struct resp *rs, int status, const char *code, const char *field, 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	/* the message may quote what the client sent (a CSV header's bytes) or be
+	 * cut in the middle of a character: JSON strings must be UTF-8 */
+	str_utf8_scrub(msg);
 	json_t *err = json_pack("{s:s, s:s}", "code", code, "message", msg);
-	if (field)
-		json_object_set_new(err, "field", json_string(field));
+	if (field) {
+		char *f = xstrdup(field);
+		str_utf8_scrub(f);
+		json_object_set_new(err, "field", json_string(f));
+		free(f);
+	}
 	json_decref(rs->body);
 	free(rs->raw);
 	rs->raw = NULL;

@@ -56,7 +56,11 @@ static void add_error(struct import *im, json_t *list, size_t line, const char *
 	/* a batch's own list holds one batch at most; flush() keeps the total */
 	if (list == im->errors && json_array_size(im->errors) >= ERRORS_SHOWN)
 		return;
-	json_t *err = json_pack("{s:s, s:s}", "code", code, "message", msg);
+	/* a parser's message may quote the line's bytes: JSON strings are UTF-8 */
+	char *m = xstrdup(msg);
+	str_utf8_scrub(m);
+	json_t *err = json_pack("{s:s, s:s}", "code", code, "message", m);
+	free(m);
 	if (field)
 		json_object_set_new(err, "field", json_string(field));
 	if (id)

@@ -762,37 +762,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	atomic_fetch_sub(&in_flight, 1);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Percent-decoding of paths and query values, in place. A %00 is left as it is:
- * decoded, the NUL would cut the C string short, so "/tags/1%00junk" would
- * name tag 1. Left encoded it is just text that matches nothing. */
+/* Percent-decoding of paths and query values (http_unescape, router.c). */
 static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 {
 	(void)cls;
 	(void)c;
-	char *w = s;
-	for (const char *r = s; *r;) {
-		int hi, lo;
-		if (r[0] == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0 &&
-		    (hi || lo)) {
-			*w++ = (char)(hi * 16 + lo);
-			r += 3;
-		} else {
-			*w++ = *r++;
-		}
-	}
-	*w = '\0';
-	return (size_t)(w - s);
+	return http_unescape(s);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)

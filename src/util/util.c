@@ -217,6 +217,25 @@ bool str_utf8_valid(const char *s, size_t len)
 	return true;
 }
 
+size_t str_utf8_scrub(char *s)
+{
+	size_t bad = 0;
+	for (unsigned char *p = (unsigned char *)s; *p;) {
+		size_t n = *p < 0x80             ? 1
+		           : (*p & 0xE0) == 0xC0 ? 2
+		           : (*p & 0xF0) == 0xE0 ? 3
+		           : (*p & 0xF8) == 0xF0 ? 4
+		                                 : 0;
+		if (n && strnlen((const char *)p, n) == n && str_utf8_valid((const char *)p, n)) {
+			p += n;
+		} else {
+			*p++ = '?';
+			bad++;
+		}
+	}
+	return bad;
+}
+
 size_t str_utf8_len(const char *s)
 {
 	size_t n = 0;

@@ -260,6 +260,65 @@ static void test_users_create_validation(void **state)
 	assert_int_equal(count("SELECT count(*) FROM users"), 0); /* nothing half-made */
 }
 
+/* Found by fuzz_import: a CSV header with bytes that are not UTF-8 was quoted
+ * in the 422's message, which jansson refused, so the answer had no body. Any
+ * error message cut at its 512-byte limit inside a character did the same. */
+static void test_error_not_utf8(void **state)
+{
+	(void)state;
+	struct resp rs = {0};
+	assert_int_equal(api_error(&rs, 422, "validation_failed",
+	                           "a\xff"
+	                           "b",
+	                           "bad '%s'", "\xff\xfe\xc0\xaf"),
+	                 422);
+	assert_non_null(rs.body);
+	assert_string_equal(err_field(&rs), "a?b");
+	const char *msg =
+	    json_string_value(json_object_get(json_object_get(rs.body, "error"), "message"));
+	assert_string_equal(msg, "bad '\?\?\?\?'");
+	http_resp_clear(&rs);
+	/* 600 bytes of Chinese: cut at 511 bytes, inside the 171st character */
+	char long_text[601];
+	for (int i = 0; i < 200; i++)
+		memcpy(long_text + 3 * i, "\xe4\xb8\xad", 3);
+	long_text[600] = '\0';
+	api_error(&rs, 422, "validation_failed", "name", "%s", long_text);
+	assert_non_null(rs.body);
+	msg = json_string_value(json_object_get(json_object_get(rs.body, "error"), "message"));
+	assert_non_null(msg);
+	assert_int_equal(strlen(msg), 511);
+	http_resp_clear(&rs);
+}
+
+static void test_import_header_not_utf8(void **state)
+{
+	(void)state;
+	/* the artifact's shape: a header whose third column is not UTF-8 */
+	static const char csv[] = "platform,external_id,buyer\xff\xff\xff_p0,paid\n"
+	                          "tmall,T1,13800138000,paid\n";
+	FILE *f = tmpfile();
+	assert_non_null(f);
+	assert_int_equal(fwrite(csv, 1, sizeof csv - 1, f), sizeof csv - 1);
+	fflush(f);
+	struct req rq = {.method = "POST",
+	                 .path = "/api/v1/orders/import",
+	                 .who = &admin,
+	                 .body_fd = fileno(f),
+	                 .body_len = sizeof csv - 1,
+	                 .content_type = "text/csv"};
+	struct resp rs = {0};
+	assert_int_equal(api_orders_import(&rq, &rs), 422);
+	assert_non_null(rs.body);
+	assert_string_equal(err_field(&rs), "header");
+	const char *msg =
+	    json_string_value(json_object_get(json_object_get(rs.body, "error"), "message"));
+	assert_non_null(msg);
+	assert_non_null(strstr(msg, "column 3 ('buyer???_p0') is unknown"));
+	http_resp_clear(&rs);
+	fclose(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -267,6 +326,8 @@ int main(void)
 	    cmocka_unit_test(test_pagination),
 	    cmocka_unit_test_setup_teardown(test_write_idempotency, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_users_create_validation, setup, teardown),
+	    cmocka_unit_test(test_error_not_utf8),
+	    cmocka_unit_test_setup_teardown(test_import_header_not_utf8, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,5 @@
-/* test_router.c - route matching: placeholders, 405 detection, Allow lists. */
+/* test_router.c - route matching: placeholders, 405 detection, Allow lists;
+ * percent-decoding of paths and query strings. */
 #include "harness.h"
 
 #include "scrm/http.h"
@@ -88,6 +89,28 @@ static void test_table(void **state)
 	}
 }
 
+static void unescaped(const char *in, const char *want)
+{
+	char s[128];
+	snprintf(s, sizeof s, "%s", in);
+	size_t n = http_unescape(s);
+	assert_string_equal(s, want);
+	assert_int_equal(n, strlen(want));
+}
+
+static void test_unescape(void **state)
+{
+	(void)state;
+	unescaped("/api/v1/tags", "/api/v1/tags");
+	unescaped("%E7%8E%8B%2f%2F", "\xe7\x8e\x8b//");
+	unescaped("a%20b+c", "a b+c");                 /* "+" is the query splitter's business */
+	unescaped("/tags/1%00junk", "/tags/1%00junk"); /* %00 stays encoded */
+	unescaped("%zz%4%", "%zz%4%");                 /* not escapes: as written */
+	unescaped("%2525", "%25");                     /* decoded once only */
+	unescaped("%", "%");
+	unescaped("", "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -95,6 +118,7 @@ int main(void)
 	    cmocka_unit_test(test_no_match),
 	    cmocka_unit_test(test_allow),
 	    cmocka_unit_test(test_table),
+	    cmocka_unit_test(test_unescape),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -56,6 +56,18 @@ static void test_utf8(void **state)
 	assert_false(str_utf8_valid("\xe4\xb8", 2));         /* truncated */
 	assert_false(str_utf8_valid("a\0b", 3));             /* NUL inside */
 	assert_false(str_utf8_valid("\x80", 1));             /* lone continuation */
+
+	/* scrubbing: valid text is left alone, each bad byte becomes '?' */
+	char a[] = "abc \xe4\xb8\xad\xe6\x96\x87 \xf0\x9f\x98\x80";
+	assert_int_equal(str_utf8_scrub(a), 0);
+	assert_string_equal(a, ok);
+	char b[] = "x\xff\xfe\xc0\xafy\xed\xa0\x80\xe4\xb8"; /* found by fuzz_import */
+	assert_int_equal(str_utf8_scrub(b), 9);
+	assert_string_equal(b, "x????y?????");
+	assert_true(str_utf8_valid(b, strlen(b)));
+	char c[] = "\xe4\xb8\xad\xe4";
+	assert_int_equal(str_utf8_scrub(c), 1);
+	assert_string_equal(c, "\xe4\xb8\xad?");
 }
 
 static void test_b64url(void **state)
