@@ -4,6 +4,7 @@
 #                 and the rule compiler's fuzzer for a short while)
 #   make fuzz     the libFuzzer harnesses of tests/fuzz/ for FUZZ_SECONDS each
 #   make bench    benchmarks (figures, not pass/fail)
+#   make test-tsan      the API suite against the ThreadSanitizer build
 #   make install  binary, web/, migrations/ and the systemd unit under $(PREFIX)
 #   make web      the dashboard: npm ci from web/package-lock.json, then esbuild
 #                 bundles web/src/ into web/assets/ (served by the daemon)
@@ -24,6 +25,7 @@ CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=c17 $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
 LDLIBS   = $(PKG_LIBS) -lpthread -lm
 SAN      := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+TSAN     := -O1 -g -fsanitize=thread -fno-omit-frame-pointer
 
 SRC      := $(sort $(shell find src -name '*.c'))
 LIB_SRC  := $(filter-out src/main.c,$(SRC))
@@ -32,6 +34,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 B        := build
 OBJ      := $(SRC:%.c=$(B)/obj/%.o)
 ASAN_OBJ := $(SRC:%.c=$(B)/asan/%.o)
+TSAN_OBJ := $(SRC:%.c=$(B)/tsan/%.o)
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
 LIB_ASAN := $(LIB_SRC:%.c=$(B)/asan/%.o)
 UNITS    := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
@@ -50,7 +53,7 @@ FUZZERS      := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_LIBS    = $(shell pkg-config --libs sqlite3 jansson 2>/dev/null) -lpthread -lm
 
 .PHONY: all deps test-deps fuzz-deps bench-deps run test unit fuzz fuzz-build bench install \
-	uninstall clean format check-format web e2e-deps
+	uninstall clean format check-format web e2e-deps test-tsan
 .DEFAULT_GOAL := all
 
 all: $(B)/scrmd
@@ -106,6 +109,10 @@ $(B)/scrmd-asan: $(ASAN_OBJ)
 	@echo "  LD      $@"
 	@$(CC) $(SAN) -o $@ $^ $(LDLIBS)
 
+$(B)/scrmd-tsan: $(TSAN_OBJ)
+	@echo "  LD      $@"
+	@$(CC) $(TSAN) -o $@ $^ $(LDLIBS)
+
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
@@ -116,8 +123,13 @@ $(B)/asan/%.o: %.c
 	@echo "  CC/SAN  $<"
 	@$(CC) $(CPPFLAGS) -std=c17 $(WARN) $(SAN) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
 
+$(B)/tsan/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC/TSAN $<"
+	@$(CC) $(CPPFLAGS) -std=c17 $(WARN) $(TSAN) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+
 # the OpenAPI document is built into the binary
-$(B)/obj/src/api/openapi.o $(B)/asan/src/api/openapi.o: src/api/openapi.json
+$(B)/obj/src/api/openapi.o $(B)/asan/src/api/openapi.o $(B)/tsan/src/api/openapi.o: src/api/openapi.json
 
 $(B)/unit/%: tests/unit/%.c tests/unit/harness.h $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -164,8 +176,13 @@ run: deps all web
 	@mkdir -p data
 	./$(B)/scrmd serve
 
-test: test-deps all web e2e-deps $(B)/scrmd-asan unit fuzz-build
+test: test-deps all web e2e-deps $(B)/scrmd-asan $(B)/scrmd-tsan unit fuzz-build
 	@sh tests/run.sh
+
+# the API suite against the ThreadSanitizer build alone (make test runs it
+# too); a TSan warning in a daemon's log, or its exit status 66, fails a test
+test-tsan: test-deps all web $(B)/scrmd-tsan
+	SCRM_BIN=$(B)/scrmd-tsan node --test --test-concurrency=2 tests/api/
 
 bench: bench-deps all web e2e-deps
 	@sh tests/bench/run.sh
@@ -198,4 +215,4 @@ format:
 clean:
 	rm -rf $(B) web/assets
 
--include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(FUZZ_LIB_OBJ:.o=.d)
+-include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(TSAN_OBJ:.o=.d) $(FUZZ_LIB_OBJ:.o=.d)

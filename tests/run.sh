@@ -1,7 +1,8 @@
 #!/bin/sh
 # Run every test suite and end with one line: "N passed, N failed".
 #   unit tests (cmocka)            build/unit/*       and build/unit-asan/* (ASan+UBSan)
-#   API tests against real daemons  build/scrmd        and build/scrmd-asan
+#   API tests against real daemons  build/scrmd        and build/scrmd-asan,
+#                                   build/scrmd-tsan (ThreadSanitizer)
 #   the rule compiler's fuzzer      build/fuzz/fuzz_rules, FUZZ_TEST_SECONDS (20)
 #   the dashboard in a browser      tests/e2e/ (headless Chromium against build/scrmd)
 # A suite binary that crashes counts as a failure even if it printed no result.
@@ -115,6 +116,7 @@ run_units build/unit-asan unit-asan
 run_fuzz fuzz_rules
 run_api build/scrmd api
 run_api build/scrmd-asan api-asan
+run_api build/scrmd-tsan api-tsan
 run_e2e e2e
 
 passed=$(awk '{s+=$1} END {print s+0}' "$results/counts")
