@@ -4,6 +4,7 @@
 #                 and the rule compiler's fuzzer for a short while)
 #   make fuzz     the libFuzzer harnesses of tests/fuzz/ for FUZZ_SECONDS each
 #   make bench    benchmarks (figures, not pass/fail)
+#   make soak     load and endurance: a mixed workload at 256 connections for minutes
 #   make test-tsan      the API suite against the ThreadSanitizer build
 #   make install  binary, web/, migrations/ and the systemd unit under $(PREFIX)
 #   make web      the dashboard: npm ci from web/package-lock.json, then esbuild
@@ -53,7 +54,7 @@ FUZZERS      := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_LIBS    = $(shell pkg-config --libs sqlite3 jansson 2>/dev/null) -lpthread -lm
 
 .PHONY: all deps test-deps fuzz-deps bench-deps run test unit fuzz fuzz-build bench install \
-	uninstall clean format check-format web e2e-deps test-tsan
+	uninstall clean format check-format web e2e-deps test-tsan soak
 .DEFAULT_GOAL := all
 
 all: $(B)/scrmd
@@ -183,6 +184,11 @@ test: test-deps all web e2e-deps $(B)/scrmd-asan $(B)/scrmd-tsan unit fuzz-build
 # too); a TSan warning in a daemon's log, or its exit status 66, fails a test
 test-tsan: test-deps all web $(B)/scrmd-tsan
 	SCRM_BIN=$(B)/scrmd-tsan node --test --test-concurrency=2 tests/api/
+
+# load and endurance: a mixed workload at 256 connections for SOAK_SECONDS
+# (300) on SOAK_CUSTOMERS (100000) demo customers; see tests/soak/run.sh
+soak: bench-deps all
+	@sh tests/soak/run.sh
 
 bench: bench-deps all web e2e-deps
 	@sh tests/bench/run.sh
