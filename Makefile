@@ -6,6 +6,7 @@
 #   make bench    benchmarks (figures, not pass/fail)
 #   make soak     load and endurance: a mixed workload at 256 connections for minutes
 #   make test-tsan      the API suite against the ThreadSanitizer build
+#   make test-valgrind  a few API test files against the daemon under valgrind
 #   make install  binary, web/, migrations/ and the systemd unit under $(PREFIX)
 #   make web      the dashboard: npm ci from web/package-lock.json, then esbuild
 #                 bundles web/src/ into web/assets/ (served by the daemon)
@@ -54,7 +55,7 @@ FUZZERS      := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_LIBS    = $(shell pkg-config --libs sqlite3 jansson 2>/dev/null) -lpthread -lm
 
 .PHONY: all deps test-deps fuzz-deps bench-deps run test unit fuzz fuzz-build bench install \
-	uninstall clean format check-format web e2e-deps test-tsan soak
+	uninstall clean format check-format web e2e-deps test-tsan test-valgrind soak
 .DEFAULT_GOAL := all
 
 all: $(B)/scrmd
@@ -184,6 +185,18 @@ test: test-deps all web e2e-deps $(B)/scrmd-asan $(B)/scrmd-tsan unit fuzz-build
 # too); a TSan warning in a daemon's log, or its exit status 66, fails a test
 test-tsan: test-deps all web $(B)/scrmd-tsan
 	SCRM_BIN=$(B)/scrmd-tsan node --test --test-concurrency=2 tests/api/
+
+# a few API test files against the release daemon under valgrind memcheck:
+# any memory error or definite leak makes a daemon exit 99, which fails its
+# test; each daemon's report is kept in build/valgrind/PID.log and summed up
+VALGRIND_TESTS ?= customers orders loyalty coupons rewards
+VALGRIND := valgrind --leak-check=full --error-exitcode=99 --errors-for-leak-kinds=definite \
+	--log-file=$(CURDIR)/$(B)/valgrind/%p.log
+test-valgrind: test-deps all web
+	@rm -rf $(B)/valgrind && mkdir -p $(B)/valgrind
+	SCRM_BIN=$(B)/scrmd SCRM_START_TIMEOUT_MS=120000 SCRM_WRAP="$(VALGRIND)" \
+	  node --test --test-concurrency=2 --test-timeout=900000 $(VALGRIND_TESTS:%=tests/api/%.test.mjs)
+	@sh tests/valgrind-summary.sh $(B)/valgrind
 
 # load and endurance: a mixed workload at 256 connections for SOAK_SECONDS
 # (300) on SOAK_CUSTOMERS (100000) demo customers; see tests/soak/run.sh
