@@ -5,6 +5,7 @@
 #                                   build/scrmd-tsan (ThreadSanitizer)
 #   the rule compiler's fuzzer      build/fuzz/fuzz_rules, FUZZ_TEST_SECONDS (20)
 #   the dashboard in a browser      tests/e2e/ (headless Chromium against build/scrmd)
+#   load and endurance, short       tests/soak/ (20 s, 64 connections, 20,000 customers)
 # A suite binary that crashes counts as a failure even if it printed no result.
 set -u
 cd "$(dirname "$0")/.."
@@ -68,6 +69,17 @@ run_fuzz() { # name
 	printf '%-44s %4d passed, %d failed\n' "$label" "$p" "$f"
 }
 
+# the load and endurance test, short (make soak runs it for minutes): one
+# test, passed when tests/soak/run.sh passes
+run_soak() { # label
+	SOAK_SECONDS=20 SOAK_CONNECTIONS=64 SOAK_CUSTOMERS=20000 sh tests/soak/run.sh >"$results/soak.log" 2>&1
+	rc=$?
+	if [ $rc -eq 0 ]; then echo "1 0" >>"$results/counts"; p=1 f=0; else echo "0 1" >>"$results/counts"; p=0 f=1; fi
+	[ $rc -ne 0 ] && tail -n 40 "$results/soak.log" >&2
+	label="$1 ($(sed -n 's/^total: \([0-9]*\) requests in .*/\1 requests/p' "$results/soak.log"))"
+	printf '%-44s %4d passed, %d failed\n' "$label" "$p" "$f"
+}
+
 run_api() { # binary label
 	SCRM_BIN="$1" node --test --test-concurrency=2 --test-reporter=tap tests/api/ \
 		>"$results/api.tap" 2>&1
@@ -117,6 +129,7 @@ run_fuzz fuzz_rules
 run_api build/scrmd api
 run_api build/scrmd-asan api-asan
 run_api build/scrmd-tsan api-tsan
+run_soak soak
 run_e2e e2e
 
 passed=$(awk '{s+=$1} END {print s+0}' "$results/counts")

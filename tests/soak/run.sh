@@ -138,7 +138,7 @@ while [ $t -lt "$SECS" ]; do
 	a=$(rss RssAnon)
 	[ -n "$v" ] || { echo "soak: the daemon is gone" >&2; break; }
 	echo "$t $v $a" >>"$tmp/rss"
-	printf 'soak: %4d s  VmRSS %6.1f MiB  RssAnon %6.1f MiB\n' $t "$(echo "$v / 1024" | bc -l)" "$(echo "$a / 1024" | bc -l)"
+	awk -v t=$t -v v="$v" -v a="$a" 'BEGIN {printf "soak: %4d s  VmRSS %6.1f MiB  RssAnon %6.1f MiB\n", t, v / 1024, a / 1024}'
 	[ -z "$rss_warm" ] && [ $t -ge $warm ] && rss_warm=$v && anon_warm=$a
 done
 for w in $wrks; do wait "$w"; done
@@ -184,7 +184,7 @@ for kc in $plan; do
 		[ "$other" -gt 0 ] && echo "note: $k: $other answers not 2xx"
 	fi
 done
-echo "total: $total requests in $SECS s, $(echo "$total / $SECS" | bc) requests/s"
+echo "total: $total requests in $SECS s, $((total / SECS)) requests/s"
 
 # memory: the anonymous part is judged (heap, stacks); VmRSS adds the pages
 # of the memory-mapped database, which the kernel maps and drops as it likes
