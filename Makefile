@@ -4,6 +4,9 @@
 #                 and every fuzzer for a short while)
 #   make fuzz     the libFuzzer harnesses of tests/fuzz/ for FUZZ_SECONDS each
 #   make bench    benchmarks (figures, not pass/fail)
+#   make soak     load and endurance: a mixed workload at 256 connections for minutes
+#   make test-tsan      the API suite against the ThreadSanitizer build
+#   make test-valgrind  a few API test files against the daemon under valgrind
 #   make install  binary, web/, migrations/ and the systemd unit under $(PREFIX)
 #   make web      the dashboard: npm ci from web/package-lock.json, then esbuild
 #                 bundles web/src/ into web/assets/ (served by the daemon)
@@ -24,6 +27,7 @@ CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=c17 $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
 LDLIBS   = $(PKG_LIBS) -lpthread -lm
 SAN      := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+TSAN     := -O1 -g -fsanitize=thread -fno-omit-frame-pointer
 
 SRC      := $(sort $(shell find src -name '*.c'))
 LIB_SRC  := $(filter-out src/main.c,$(SRC))
@@ -32,6 +36,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 B        := build
 OBJ      := $(SRC:%.c=$(B)/obj/%.o)
 ASAN_OBJ := $(SRC:%.c=$(B)/asan/%.o)
+TSAN_OBJ := $(SRC:%.c=$(B)/tsan/%.o)
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
 LIB_ASAN := $(LIB_SRC:%.c=$(B)/asan/%.o)
 UNITS    := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
@@ -54,7 +59,7 @@ FUZZERS      := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_LIBS    = $(PKG_LIBS) -lpthread -lm
 
 .PHONY: all deps test-deps fuzz-deps bench-deps run test test-crash unit fuzz fuzz-build bench install \
-	uninstall clean format check-format web e2e-deps
+	uninstall clean format check-format web e2e-deps test-tsan test-valgrind soak
 .DEFAULT_GOAL := all
 
 all: $(B)/scrmd
@@ -110,6 +115,10 @@ $(B)/scrmd-asan: $(ASAN_OBJ)
 	@echo "  LD      $@"
 	@$(CC) $(SAN) -o $@ $^ $(LDLIBS)
 
+$(B)/scrmd-tsan: $(TSAN_OBJ)
+	@echo "  LD      $@"
+	@$(CC) $(TSAN) -o $@ $^ $(LDLIBS)
+
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
@@ -120,8 +129,13 @@ $(B)/asan/%.o: %.c
 	@echo "  CC/SAN  $<"
 	@$(CC) $(CPPFLAGS) -std=c17 $(WARN) $(SAN) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
 
+$(B)/tsan/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC/TSAN $<"
+	@$(CC) $(CPPFLAGS) -std=c17 $(WARN) $(TSAN) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+
 # the OpenAPI document is built into the binary
-$(B)/obj/src/api/openapi.o $(B)/asan/src/api/openapi.o: src/api/openapi.json
+$(B)/obj/src/api/openapi.o $(B)/asan/src/api/openapi.o $(B)/tsan/src/api/openapi.o: src/api/openapi.json
 
 $(B)/unit/%: tests/unit/%.c tests/unit/harness.h $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -176,7 +190,7 @@ run: deps all web
 	@mkdir -p data
 	./$(B)/scrmd serve
 
-test: test-deps all web e2e-deps $(B)/scrmd-asan unit fuzz-build
+test: test-deps all web e2e-deps $(B)/scrmd-asan $(B)/scrmd-tsan unit fuzz-build
 	@sh tests/run.sh
 
 # kill -9 under write load for CRASH_CYCLES (50) cycles, then the backup drill
@@ -184,6 +198,28 @@ test: test-deps all web e2e-deps $(B)/scrmd-asan unit fuzz-build
 test-crash: all
 	@sh contrib/install-deps.sh test
 	@CRASH_CYCLES=$${CRASH_CYCLES:-50} SCRM_BIN=$${SCRM_BIN:-build/scrmd} node --test tests/crash/
+
+# the API suite against the ThreadSanitizer build alone (make test runs it
+# too); a TSan warning in a daemon's log, or its exit status 66, fails a test
+test-tsan: test-deps all web $(B)/scrmd-tsan
+	SCRM_BIN=$(B)/scrmd-tsan node --test --test-concurrency=2 tests/api/
+
+# a few API test files against the release daemon under valgrind memcheck:
+# any memory error or definite leak makes a daemon exit 99, which fails its
+# test; each daemon's report is kept in build/valgrind/PID.log and summed up
+VALGRIND_TESTS ?= customers orders loyalty coupons rewards
+VALGRIND := valgrind --leak-check=full --error-exitcode=99 --errors-for-leak-kinds=definite \
+	--log-file=$(CURDIR)/$(B)/valgrind/%p.log
+test-valgrind: test-deps all web
+	@rm -rf $(B)/valgrind && mkdir -p $(B)/valgrind
+	SCRM_BIN=$(B)/scrmd SCRM_START_TIMEOUT_MS=120000 SCRM_WRAP="$(VALGRIND)" \
+	  node --test --test-concurrency=2 --test-timeout=900000 $(VALGRIND_TESTS:%=tests/api/%.test.mjs)
+	@sh tests/valgrind-summary.sh $(B)/valgrind
+
+# load and endurance: a mixed workload at 256 connections for SOAK_SECONDS
+# (300) on SOAK_CUSTOMERS (100000) demo customers; see tests/soak/run.sh
+soak: bench-deps all
+	@sh tests/soak/run.sh
 
 bench: bench-deps all web e2e-deps
 	@sh tests/bench/run.sh
@@ -216,4 +252,4 @@ format:
 clean:
 	rm -rf $(B) web/assets
 
--include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(FUZZ_LIB_OBJ:.o=.d)
+-include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(TSAN_OBJ:.o=.d) $(FUZZ_LIB_OBJ:.o=.d)

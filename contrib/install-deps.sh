@@ -6,7 +6,7 @@ set -eu
 want="build-essential pkg-config libmicrohttpd-dev libsqlite3-dev libjansson-dev libcurl4-openssl-dev libssl-dev tzdata ca-certificates"
 case "${1:-build}" in
   build) want="$want nodejs npm" ;;
-  test)  want="$want nodejs npm libcmocka-dev sqlite3 curl fonts-wqy-microhei chromium systemd" ;;
+  test)  want="$want nodejs npm libcmocka-dev sqlite3 curl fonts-wqy-microhei chromium systemd valgrind wrk" ;;
   bench) want="$want nodejs npm wrk sqlite3 curl bc chromium fonts-wqy-microhei" ;;
   *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
 esac

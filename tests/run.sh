@@ -1,10 +1,12 @@
 #!/bin/sh
 # Run every test suite and end with one line: "N passed, N failed".
 #   unit tests (cmocka)            build/unit/*       and build/unit-asan/* (ASan+UBSan)
-#   API tests against real daemons  build/scrmd        and build/scrmd-asan
+#   API tests against real daemons  build/scrmd        and build/scrmd-asan,
+#                                   build/scrmd-tsan (ThreadSanitizer)
 #   crash safety and backup drill   tests/crash/, CRASH_CYCLES (5) kill -9 cycles, both binaries
 #   the libFuzzer harnesses         build/fuzz/fuzz_*, FUZZ_TEST_SECONDS (12) each
 #   the dashboard in a browser      tests/e2e/ (headless Chromium against build/scrmd)
+#   load and endurance, short       tests/soak/ (20 s, 64 connections, 20,000 customers)
 # A suite binary that crashes counts as a failure even if it printed no result.
 set -u
 cd "$(dirname "$0")/.."
@@ -65,6 +67,17 @@ run_fuzz() { # name
 		fi
 	fi
 	if [ $rc -eq 0 ]; then echo "1 0" >>"$results/counts"; p=1 f=0; else echo "0 1" >>"$results/counts"; p=0 f=1; fi
+	printf '%-44s %4d passed, %d failed\n' "$label" "$p" "$f"
+}
+
+# the load and endurance test, short (make soak runs it for minutes): one
+# test, passed when tests/soak/run.sh passes
+run_soak() { # label
+	SOAK_SECONDS=20 SOAK_CONNECTIONS=64 SOAK_CUSTOMERS=20000 sh tests/soak/run.sh >"$results/soak.log" 2>&1
+	rc=$?
+	if [ $rc -eq 0 ]; then echo "1 0" >>"$results/counts"; p=1 f=0; else echo "0 1" >>"$results/counts"; p=0 f=1; fi
+	[ $rc -ne 0 ] && tail -n 40 "$results/soak.log" >&2
+	label="$1 ($(sed -n 's/^total: \([0-9]*\) requests in .*/\1 requests/p' "$results/soak.log"))"
 	printf '%-44s %4d passed, %d failed\n' "$label" "$p" "$f"
 }
 
@@ -140,8 +153,10 @@ for f in build/fuzz/fuzz_*; do
 done
 run_api build/scrmd api
 run_api build/scrmd-asan api-asan
+run_api build/scrmd-tsan api-tsan
 run_crash build/scrmd crash
 run_crash build/scrmd-asan crash-asan
+run_soak soak
 run_e2e e2e
 
 passed=$(awk '{s+=$1} END {print s+0}' "$results/counts")

@@ -15,6 +15,9 @@ export const BIN = path.resolve(ROOT, process.env.SCRM_BIN || 'build/scrmd');
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// How long a daemon may take to answer /healthz after its start (SCRM_START_TIMEOUT_MS:
+// longer under valgrind).
+const START_TIMEOUT_MS = Number(process.env.SCRM_START_TIMEOUT_MS || 20000);
 
 // Run the scrmd binary as a command-line tool (not the daemon).
 export function cli(args, { input, env = {}, cwd = ROOT, timeout = 60000 } = {}) {
@@ -49,12 +52,15 @@ export class Daemon {
     const e = { ...process.env, SCRM_CONFIG: '', SCRM_LISTEN: '', SCRM_DB: '', ...env };
     if (adminPassword !== null) e.SCRM_ADMIN_PASSWORD = adminPassword;
     else delete e.SCRM_ADMIN_PASSWORD;
-    const argv = [...wrap, BIN, ...flags, ...args];
+    // SCRM_WRAP: a command to start the daemon under (e.g. valgrind and its
+    // flags, split at spaces), inside `wrap` and before the daemon's path
+    const outer = (process.env.SCRM_WRAP || '').split(' ').filter(Boolean);
+    const argv = [...wrap, ...outer, BIN, ...flags, ...args];
     this.proc = spawn(argv[0], argv.slice(1), { cwd: ROOT, env: e, stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc.stderr.on('data', (d) => { this.stderr += d; });
     this.proc.stdout.on('data', (d) => { this.stdout += d; });
     this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })));
-    const deadline = Date.now() + 20000;
+    const deadline = Date.now() + START_TIMEOUT_MS;
     while (Date.now() < deadline) {
       if (this.proc.exitCode !== null) throw new Error(`scrmd exited at start:\n${this.stderr}`);
       if (fs.existsSync(portFile)) {
@@ -149,6 +155,9 @@ export function assertNoSanitizerReport(log) {
   for (const marker of ['ERROR: AddressSanitizer', 'ERROR: LeakSanitizer', 'runtime error:', 'SUMMARY: UndefinedBehaviorSanitizer', 'WARNING: ThreadSanitizer']) {
     assert.ok(!log.includes(marker), `sanitizer report in the daemon log:\n${log.slice(log.indexOf(marker) - 200, log.indexOf(marker) + 3000)}`);
   }
+  // valgrind (SCRM_WRAP): its summary line at exit, errors and definite leaks
+  const vg = log.match(/==\d+== ERROR SUMMARY: [1-9]\d* errors/);
+  assert.ok(!vg, `valgrind errors in the daemon log:\n${log.slice(-8000)}`);
 }
 
 // A daemon shared by the tests of one file: started before, stopped (cleanly) after.
