@@ -81,68 +81,47 @@ run_soak() { # label
 	printf '%-44s %4d passed, %d failed\n' "$label" "$p" "$f"
 }
 
+# tally a node:test TAP run: its "# pass" and "# fail" totals; a run that
+# exited non-zero without a failing test counts one failure; failures shown
+tally_tap() { # label tapfile exitcode
+	p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$2" | tail -n 1)
+	f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$2" | tail -n 1)
+	p=${p:-0}
+	f=${f:-0}
+	if [ "$3" -ne 0 ]; then
+		grep -B2 -A40 -E '^ *not ok ' "$2" | head -300 >&2
+		if [ "$f" -eq 0 ]; then
+			f=1
+			tail -n 40 "$2" >&2
+		fi
+	fi
+	echo "$p $f" >>"$results/counts"
+	printf '%-44s %4d passed, %d failed\n' "$1" "$p" "$f"
+}
+
 run_api() { # binary label
 	SCRM_BIN="$1" node --test --test-concurrency=2 --test-reporter=tap tests/api/ \
 		>"$results/api.tap" 2>&1
-	rc=$?
-	p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$results/api.tap" | tail -n 1)
-	f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$results/api.tap" | tail -n 1)
-	p=${p:-0}
-	f=${f:-0}
-	if [ $rc -ne 0 ]; then
-		grep -B2 -A40 -E '^ *not ok ' "$results/api.tap" | head -200 >&2
-		if [ "$f" -eq 0 ]; then
-			f=1
-			tail -n 40 "$results/api.tap" >&2
-		fi
-	fi
-	echo "$p $f" >>"$results/counts"
-	printf '%-44s %4d passed, %d failed\n' "$2" "$p" "$f"
+	tally_tap "$2" "$results/api.tap" $?
 }
 
 # kill -9 under write load, CRASH_CYCLES (5) cycles, and the backup drill
-# (tests/crash/; `make test-crash` runs 50 cycles): tallied like the API tests
+# (tests/crash/; `make test-crash` runs 50 cycles)
 run_crash() { # binary label
 	CRASH_CYCLES="${CRASH_CYCLES:-5}" SCRM_BIN="$1" node --test --test-reporter=tap tests/crash/ \
 		>"$results/crash.tap" 2>&1
-	rc=$?
-	p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$results/crash.tap" | tail -n 1)
-	f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$results/crash.tap" | tail -n 1)
-	p=${p:-0}
-	f=${f:-0}
-	if [ $rc -ne 0 ]; then
-		grep -B2 -A40 -E '^ *not ok ' "$results/crash.tap" | head -200 >&2
-		if [ "$f" -eq 0 ]; then
-			f=1
-			tail -n 40 "$results/crash.tap" >&2
-		fi
-	fi
-	echo "$p $f" >>"$results/counts"
-	printf '%-44s %4d passed, %d failed\n' "$2" "$p" "$f"
+	tally_tap "$2" "$results/crash.tap" $?
 }
 
 # the dashboard's journeys in headless Chromium (Debian's chromium package,
 # driven by playwright-core from tests/e2e/node_modules), against build/scrmd
-# serving web/: tallied like the API tests
+# serving web/
 run_e2e() { # label
 	chromium=${CHROMIUM:-$(command -v chromium || echo /usr/bin/chromium)}
 	rm -f tests/e2e/screenshots/FAILED-*.png # a failed test's page, from the last run
 	SCRM_BIN=build/scrmd CHROMIUM="$chromium" node --test --test-concurrency=2 --test-reporter=tap tests/e2e/ \
 		>"$results/e2e.tap" 2>&1
-	rc=$?
-	p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$results/e2e.tap" | tail -n 1)
-	f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$results/e2e.tap" | tail -n 1)
-	p=${p:-0}
-	f=${f:-0}
-	if [ $rc -ne 0 ]; then
-		grep -B2 -A40 -E '^ *not ok ' "$results/e2e.tap" | head -300 >&2
-		if [ "$f" -eq 0 ]; then
-			f=1
-			tail -n 40 "$results/e2e.tap" >&2
-		fi
-	fi
-	echo "$p $f" >>"$results/counts"
-	printf '%-44s %4d passed, %d failed\n' "$1" "$p" "$f"
+	tally_tap "$1" "$results/e2e.tap" $?
 }
 
 run_units build/unit unit

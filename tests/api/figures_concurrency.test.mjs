@@ -8,7 +8,7 @@
 // rows, nothing answered 5xx and the database is intact.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileDaemon, sqlite, sqliteJson, isoSeconds } from './lib.mjs';
+import { fileDaemon, prng, sqlite, sqliteJson, isoSeconds } from './lib.mjs';
 
 const d = await fileDaemon();
 const opTok = await d.token('operator', 'figures-operator');
@@ -16,17 +16,7 @@ const op = { token: opTok };
 
 // A small seeded generator, so that a failure can be replayed with its seed.
 const SEED = Number(process.env.SCRM_TEST_SEED || Date.now() % 1000000);
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = rng(SEED);
+const rand = prng(SEED);
 const pick = (arr) => arr[Math.floor(rand() * arr.length)];
 const int = (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1));
 

@@ -7,7 +7,7 @@
 // SCRM_TEST_SEED=<n> replays a run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileDaemon, sqlite, sqliteJson, unique } from './lib.mjs';
+import { fileDaemon, prng, sqlite, sqliteJson, unique } from './lib.mjs';
 import { CLOCK_ENV, DAY, nowS, shDay, shDom, secOf, phones, club } from './loyalty_lib.mjs';
 
 const SEED = Number(process.env.SCRM_TEST_SEED || 20261122);
@@ -19,18 +19,6 @@ const d = await fileDaemon(CLOCK_ENV);
 const admin = { token: await d.adminToken() };
 const op = { token: await d.token('operator', 'random-operator') };
 const L = club(d, op, admin);
-
-// mulberry32
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test(`randomized ledger run (seed ${SEED}): balances equal their ledgers, lots never negative, orders earn exactly once or not at all`, async (t) => {
   t.diagnostic(`seed ${SEED} (replay with SCRM_TEST_SEED=${SEED})`);

@@ -400,3 +400,16 @@ export async function listAll(d, p, auth, { limit = 500, count = false } = {}) {
 export function isoSeconds(sec) {
   return sec == null ? null : new Date(Number(sec) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
+
+// A seeded pseudo-random generator (mulberry32): numbers in [0, 1), the same
+// sequence for the same seed, so a failing random test can be replayed.
+export function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

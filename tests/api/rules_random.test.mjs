@@ -17,7 +17,7 @@
 // printed; SCRM_TEST_SEED=<n> replays a run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileDaemon, sqliteJson, listAll } from './lib.mjs';
+import { fileDaemon, prng, sqliteJson, listAll } from './lib.mjs';
 
 const SEED = Number(process.env.SCRM_TEST_SEED || Math.floor(Math.random() * 2 ** 31));
 const TZ = 'America/New_York';
@@ -29,18 +29,6 @@ const d = await fileDaemon({
 });
 const admin = { token: await d.adminToken() };
 const op = { token: await d.token('operator', 'rules-random-operator') };
-
-// mulberry32
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // The business calendar, from the zone database of Intl (not the daemon's).
 const fmt = new Intl.DateTimeFormat('en-US', {

@@ -7,7 +7,7 @@
 // checks that run on the database file (sqlite3) and through the API.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { sqlite } from '../api/lib.mjs';
+import { prng, sqlite } from '../api/lib.mjs';
 
 // Rows of one query as objects (sqlite3 -json), with room for big answers.
 export function sqliteJson(dbFile, sql) {
@@ -22,18 +22,6 @@ export const REWARDS = [
   { name: 'crash-mug', kind: 'gift', points_cost: 5, stock: 1000000 },
   { name: 'crash-scarce', kind: 'gift', points_cost: 1, stock: 40 }, // runs out: out_of_stock answers
 ];
-
-// mulberry32
-export function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // One HTTP request; never throws. Returns {status, text, json, replayed} or
 // {status: null, error} when no answer came (refused, reset, timed out).
