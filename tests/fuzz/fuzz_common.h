@@ -5,6 +5,7 @@
 #ifndef SCRM_FUZZ_COMMON_H
 #define SCRM_FUZZ_COMMON_H
 
+#include "fuzz_die.h"
 #include "scrm/core_rules.h"
 #include "scrm/timeutil.h"
 #include "scrm/util.h"
@@ -19,13 +20,6 @@
 #ifndef FUZZ_MIGRATIONS
 #define FUZZ_MIGRATIONS "migrations"
 #endif
-
-#define FUZZ_DIE(...)                                                                              \
-	do {                                                                                       \
-		fprintf(stderr, "fuzz: " __VA_ARGS__);                                             \
-		fputc('\n', stderr);                                                               \
-		abort();                                                                           \
-	} while (0)
 
 static sqlite3 *fuzz_db;
 #define FUZZ_CUSTOMERS 3 /* ids 1..3 in fuzz_open() */

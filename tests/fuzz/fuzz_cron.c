@@ -17,6 +17,7 @@
  *
  *   build/fuzz/fuzz_cron -dict=tests/fuzz/cron.dict CORPUS_DIR tests/fuzz/corpus/cron
  */
+#include "fuzz_die.h"
 #include "scrm/core_cron.h"
 #include "scrm/timeutil.h"
 
@@ -28,12 +29,7 @@
 #include <string.h>
 #include <time.h>
 
-#define DIE(...)                                                                                   \
-	do {                                                                                       \
-		fprintf(stderr, "fuzz: " __VA_ARGS__);                                             \
-		fputc('\n', stderr);                                                               \
-		abort();                                                                           \
-	} while (0)
+#define DIE FUZZ_DIE
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

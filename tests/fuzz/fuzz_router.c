@@ -20,6 +20,7 @@
  *
  *   build/fuzz/fuzz_router -dict=tests/fuzz/router.dict CORPUS_DIR tests/fuzz/corpus/router
  */
+#include "fuzz_die.h"
 #include "scrm/api.h"
 #include "scrm/http.h"
 #include "scrm/timeutil.h"
@@ -32,12 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DIE(...)                                                                                   \
-	do {                                                                                       \
-		fprintf(stderr, "fuzz: " __VA_ARGS__);                                             \
-		fputc('\n', stderr);                                                               \
-		abort();                                                                           \
-	} while (0)
+#define DIE FUZZ_DIE
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

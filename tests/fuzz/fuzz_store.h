@@ -12,6 +12,7 @@
 #ifndef SCRM_FUZZ_STORE_H
 #define SCRM_FUZZ_STORE_H
 
+#include "fuzz_die.h"
 #include "../../src/store/internal.h"
 #include "scrm/api.h"
 #include "scrm/config.h"
@@ -34,12 +35,7 @@
 #define FUZZ_MIGRATIONS "migrations"
 #endif
 
-#define FUZZ_STORE_DIE(...)                                                                        \
-	do {                                                                                       \
-		fprintf(stderr, "fuzz: " __VA_ARGS__);                                             \
-		fputc('\n', stderr);                                                               \
-		abort();                                                                           \
-	} while (0)
+#define FUZZ_STORE_DIE FUZZ_DIE
 
 static struct scrm_config fuzz_cfg;
 static struct principal fuzz_admin;
