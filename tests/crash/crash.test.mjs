@@ -1,9 +1,9 @@
 // Crash safety: CRASH_CLIENTS (8) client loops write customers, orders,
-// bindings, point grants and deductions and reward redemptions, each with a
-// unique Idempotency-Key, while the daemon is killed with SIGKILL at a random
-// moment and restarted on the same database, CRASH_CYCLES (5) times. After
-// each kill, on the database file as the kill left it: integrity_check and
-// foreign_key_check pass, every acknowledged write is there exactly once with
+// bindings, point grants and deductions, wallet top-ups and spends and reward
+// redemptions, each with a unique Idempotency-Key, while the daemon is killed
+// with SIGKILL at a random moment and restarted on the same database,
+// CRASH_CYCLES (5) times. After each kill, on the database file as the kill
+// left it: integrity_check and foreign_key_check pass, every acknowledged write is there exactly once with
 // its idempotency record holding the very answer the client got, every
 // unacknowledged one at most once (together with its idempotency record),
 // refused ones never, ledgers equal balances, stock plus redemptions equal the
@@ -168,5 +168,8 @@ test(`crash safety: ${CYCLES} cycles of kill -9 under write load (${CLIENTS} cli
   await d.stop();
   const partial = fs.readdirSync(backupDir).filter((f) => f.includes('.partial')).length;
   const avg = Math.round(cycleMs.reduce((a, b) => a + b, 0) / cycleMs.length);
+  const kinds = {};
+  for (const q of w.requests) kinds[q.kind] = (kinds[q.kind] || 0) + (q.acked ? 1 : 0);
+  t.diagnostic(`acknowledged by kind: ${JSON.stringify(kinds)}`);
   t.diagnostic(`${CYCLES} cycles survived; ${w.requests.length} requests: ${totals.acked} acknowledged, ${totals.unacked} unacknowledged at a kill (${totals.unackedPresent} of them with their write committed; on retry ${totals.replayed} replayed a committed write or refusal, ${totals.ranNow} ran then), ${totals.refused} refused; ${totals.ackedReplays} acknowledged ones replayed byte for byte; ${customers.length} customers welcomed by ${rows.length} deliveries, ${twice} received twice; ${backups.acked} backups acknowledged, ${checkedBackups.size} backup files whole, ${partial} half-written ones left under a .partial-* name by a kill; ${avg} ms per cycle`);
 });

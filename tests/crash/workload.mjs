@@ -90,10 +90,15 @@ export class Workload {
       return { key, kind: 'bind', method: 'POST', path: '/api/v1/orders/bind', orderId: o.id, customerId: c.id,
         body: { customer_id: c.id, platform: 'tmall', external_id: o.external_id, phone: o.buyer_phone } };
     }
-    if (x < 0.85) {
+    if (x < 0.75) {
       const delta = this.rnd() < 0.6 ? 1 + this.int(200) : -(1 + this.int(100));
       return { key, kind: 'points', method: 'POST', path: `/api/v1/customers/${c.id}/points`, customerId: c.id,
         body: { delta, reason: 'crash', note: key } };
+    }
+    if (x < 0.85) { // stored value: top-ups, and spends that may find too little
+      const topup = this.rnd() < 0.6;
+      return { key, kind: 'wallet', method: 'POST', path: `/api/v1/customers/${c.id}/wallet`, customerId: c.id,
+        body: { delta_cents: topup ? 1 + this.int(50000) : -(1 + this.int(20000)), reason: topup ? 'topup' : 'spend', note: key } };
     }
     const rid = this.rnd() < 0.7 ? this.rewardIds[0] : this.rewardIds[1];
     return { key, kind: 'redeem', method: 'POST', path: `/api/v1/rewards/${rid}/redeem`, customerId: c.id, rewardId: rid,
@@ -110,7 +115,7 @@ export class Workload {
     if (q.refused) {
       // the refusals the model allows; anything else is a bug in the test or the daemon
       const code = r.json && r.json.error && r.json.error.code;
-      assert.ok(['insufficient_points', 'out_of_stock'].includes(code), `${q.kind} ${q.key} ${q.path} ${q.bodyText} -> ${r.status} ${r.text}`);
+      assert.ok(['insufficient_points', 'insufficient_balance', 'out_of_stock'].includes(code), `${q.kind} ${q.key} ${q.path} ${q.bodyText} -> ${r.status} ${r.text}`);
     }
     if (!q.acked) return;
     q.answer = r.text;
@@ -147,8 +152,8 @@ export class Workload {
 }
 
 // How many times each request's write is in the database file, by kind:
-// customers by name (the key), orders by external_id (the key), point moves by
-// note (the key), bindings by their bonus row, redemptions by the redemption
+// customers by name (the key), orders by external_id (the key), point and
+// wallet moves by note (the key), bindings by their bonus row, redemptions by the redemption
 // id its idempotency record answered. Returns Map key -> count, plus the
 // idempotency records and the redemptions.
 export function countWrites(dbFile, w) {
@@ -158,6 +163,7 @@ export function countWrites(dbFile, w) {
   for (const r of sqliteJson(dbFile, `SELECT name AS k, count(*) AS n FROM customers WHERE name LIKE '${like}' GROUP BY name`)) add(r.k, r.n);
   for (const r of sqliteJson(dbFile, `SELECT external_id AS k, count(*) AS n FROM orders WHERE external_id LIKE '${like}' GROUP BY external_id`)) add(r.k, r.n);
   for (const r of sqliteJson(dbFile, `SELECT note AS k, count(*) AS n FROM points_ledger WHERE note LIKE '${like}' GROUP BY note`)) add(r.k, r.n);
+  for (const r of sqliteJson(dbFile, `SELECT note AS k, count(*) AS n FROM wallet_ledger WHERE note LIKE '${like}' GROUP BY note`)) add(r.k, r.n);
   const bonuses = new Map(sqliteJson(dbFile, "SELECT ref_id AS o, count(*) AS n FROM points_ledger WHERE reason = 'bind_bonus' AND ref_type = 'order' GROUP BY ref_id").map((r) => [r.o, r.n]));
   const bound = new Map(sqliteJson(dbFile, "SELECT id, customer_id, bound_by FROM orders WHERE bound_by = 'bind'").map((r) => [r.id, r]));
   const idem = new Map(sqliteJson(dbFile, `SELECT key, status, body FROM idempotency_keys WHERE key LIKE '${like}'`).map((r) => [r.key, r]));
