@@ -65,6 +65,16 @@ static int claim_fn(struct store_db *db, void *arg)
 	return n < 0 ? n : 0;
 }
 
+/* A claimed batch comes back in no set order; it is sent in the order its
+ * messages fell due, which keeps a group robot's messages in order. */
+static int by_due(const void *x, const void *y)
+{
+	const struct delivery *a = x, *b = y;
+	if (a->next_attempt_at != b->next_attempt_at)
+		return a->next_attempt_at < b->next_attempt_at ? -1 : 1;
+	return (a->id > b->id) - (a->id < b->id);
+}
+
 struct outcome {
 	const struct delivery *d;
 	const struct send_result *r;
@@ -145,6 +155,8 @@ static void *loop(void *arg)
 		/* while the database refuses writes, the store has said why, once */
 		if (store_write(claim_fn, &b) != 0 && !store_unavailable())
 			log_warn("notify: could not claim due deliveries; trying again");
+		if (b.n > 1)
+			qsort(b.items, (size_t)b.n, sizeof *b.items, by_due);
 		for (int i = 0; i < b.n; i++) {
 			struct delivery *d = &b.items[i];
 			struct send_result r;

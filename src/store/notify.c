@@ -393,10 +393,19 @@ int64_t store_delivery_total(struct store_db *db, const struct delivery_filter *
 int store_delivery_claim(struct store_db *db, int64_t now, int limit, store_delivery_cb cb,
                          void *arg)
 {
+	/* A group robot's messages are read by people in one chat, so they go out
+	 * in the order they fell due: while one of a robot's messages is being
+	 * sent no other sender takes the next (the claimer of a batch sends its
+	 * share in order). Held back by the robot limit, they keep that order.
+	 * The unary + keeps the check on the few 'sending' rows, not on the
+	 * robot's whole history. */
 	static const char sql[] =
 	    "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, updated_at = :now"
-	    " WHERE id IN (SELECT id FROM deliveries WHERE status IN ('pending', 'failed')"
-	    " AND next_attempt_at <= :now ORDER BY next_attempt_at, id LIMIT :lim)"
+	    " WHERE id IN (SELECT d.id FROM deliveries d WHERE d.status IN ('pending', 'failed')"
+	    " AND d.next_attempt_at <= :now"
+	    " AND (d.kind <> 'wecom_bot' OR NOT EXISTS (SELECT 1 FROM deliveries s"
+	    " WHERE s.status = 'sending' AND +s.channel_id = d.channel_id))"
+	    " ORDER BY d.next_attempt_at, d.id LIMIT :lim)"
 	    " RETURNING " DELIVERY_COLS;
 	sqlite3_stmt *st = db_stmt(db, sql);
 	if (!st)

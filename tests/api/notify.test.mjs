@@ -240,9 +240,15 @@ test('WeCom group robot: text and markdown, an unknown key dead at once, busy tr
   const bot = await channel({ kind: 'wecom_bot', url: `${rx.url}/cgi-bin/webhook/send?key=${key}` });
   const a = await sendTest(bot.id, { text: '今晚8点闪购' });
   const b = await sendTest(bot.id, { text: '**会员日**', markdown: true });
+  // a robot's messages reach the group in the order they were queued, though 4 senders run
+  const more = await Promise.all(['第1条', '第2条', '第3条', '第4条', '第5条', '第6条'].map((text) => sendTest(bot.id, { text })));
+  more.sort((x, y) => x.id - y.id);
   assert.equal((await settled(a.id)).status, 'delivered');
   assert.equal((await settled(b.id)).status, 'delivered');
-  assert.deepEqual(rx.wecom.robotMessages[key].map((m) => [m.msgtype, m.content]), [['text', '今晚8点闪购'], ['markdown', '**会员日**']]);
+  for (const m of more) assert.equal((await settled(m.id)).status, 'delivered');
+  const queued = [['text', '今晚8点闪购'], ['markdown', '**会员日**']];
+  for (const m of more) queued.push(['text', (await delivery(m.id)).payload.text]);
+  assert.deepEqual(rx.wecom.robotMessages[key].map((m) => [m.msgtype, m.content]), queued);
 
   const bad = await channel({ kind: 'wecom_bot', url: `${rx.url}/cgi-bin/webhook/send?key=not-registered` });
   const x = await settled((await sendTest(bad.id, { text: 'x' })).id);

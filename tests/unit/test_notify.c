@@ -74,15 +74,20 @@ static int teardown(void **state)
 	return 0;
 }
 
-static int64_t enqueue(int64_t channel_id, int64_t due)
+static int64_t enqueue_kind(int64_t channel_id, char *kind, int64_t due)
 {
 	struct delivery d = {.channel_id = channel_id,
-	                     .kind = "log",
+	                     .kind = kind,
 	                     .payload = "{\"text\":\"x\"}",
 	                     .created_at = 1000,
 	                     .next_attempt_at = due};
 	assert_int_equal(store_delivery_add(db, &d), ST_OK);
 	return d.id;
+}
+
+static int64_t enqueue(int64_t channel_id, int64_t due)
+{
+	return enqueue_kind(channel_id, "log", due);
 }
 
 struct seen {
@@ -95,6 +100,14 @@ static void collect(void *arg, const struct delivery *d)
 	struct seen *s = arg;
 	assert_string_equal(d->status, "sending");
 	s->ids[s->n++] = d->id;
+}
+
+static bool has(const struct seen *s, int64_t id)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->ids[i] == id)
+			return true;
+	return false;
 }
 
 static void status_is(int64_t id, const char *status, int64_t attempts)
@@ -154,6 +167,45 @@ static void test_outbox_states(void **state)
 	assert_int_equal(store_delivery_get(db, a, &d), ST_OK);
 	assert_int_equal(d.channel_id, 0);
 	delivery_clear(&d);
+}
+
+/* A robot's messages go out in order: none is claimed while another of the
+ * same robot is being sent; other channels are not held up. */
+static void test_robot_order(void **state)
+{
+	(void)state;
+	struct channel r1 = {
+	    .name = "r1", .kind = "wecom_bot", .enabled = true, .created_at = 1000};
+	struct channel r2 = {
+	    .name = "r2", .kind = "wecom_bot", .enabled = true, .created_at = 1000};
+	struct channel lg = {.name = "lg", .kind = "log", .enabled = true, .created_at = 1000};
+	assert_int_equal(store_channel_insert(db, &r1), ST_OK);
+	assert_int_equal(store_channel_insert(db, &r2), ST_OK);
+	assert_int_equal(store_channel_insert(db, &lg), ST_OK);
+	int64_t a1 = enqueue_kind(r1.id, "wecom_bot", 1000),
+	        a2 = enqueue_kind(r1.id, "wecom_bot", 1000);
+	int64_t a3 = enqueue_kind(r1.id, "wecom_bot", 1001);
+	int64_t b1 = enqueue_kind(r2.id, "wecom_bot", 1002),
+	        b2 = enqueue_kind(r2.id, "wecom_bot", 1002);
+	int64_t l1 = enqueue(lg.id, 1000), l2 = enqueue(lg.id, 1000);
+	/* one sender takes r1's first; the next sender none of r1's, but r2's and the log's */
+	struct seen s1 = {0};
+	assert_int_equal(store_delivery_claim(db, 1010, 1, collect, &s1), 1);
+	assert_true(s1.ids[0] == a1);
+	struct seen s2 = {0};
+	assert_int_equal(store_delivery_claim(db, 1010, 1, collect, &s2), 1);
+	assert_true(s2.ids[0] == l1); /* a log line is never held up */
+	struct seen s3 = {0};
+	assert_int_equal(store_delivery_claim(db, 1010, 10, collect, &s3), 3);
+	assert_true(has(&s3, l2) && has(&s3, b1) && has(&s3, b2));
+	struct seen none = {0};
+	assert_int_equal(store_delivery_claim(db, 1010, 10, collect, &none), 0);
+	/* r1's first settles (even by failing): its next two go to one sender */
+	assert_int_equal(store_delivery_finish(db, a1, "failed", 1500, "busy", 0, 1011), ST_OK);
+	struct seen s4 = {0};
+	assert_int_equal(store_delivery_claim(db, 1012, 10, collect, &s4), 2);
+	assert_true(has(&s4, a2) && has(&s4, a3)); /* the sender sorts its batch by due time */
+	status_is(a1, "failed", 1);
 }
 
 static int64_t count_deliveries(const char *event)
@@ -248,6 +300,7 @@ int main(void)
 	    cmocka_unit_test(test_signature_known_vector),
 	    cmocka_unit_test(test_backoff_bounds),
 	    cmocka_unit_test_setup_teardown(test_outbox_states, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_robot_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_event_triggers, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
