@@ -18,9 +18,15 @@ int64_t core_ambassador_level_for(int64_t gmv_cents);
 /* Bring the commission of order o in line with its state, in the order's
  * transaction: a paid order carrying an ambassador's referral code (not the
  * ambassador's own, paid after the enrolment) earns commission_pct of its amount, pending until the
- * return window has passed; refunded or cancelled, a pending earning is
+ * return window has passed; refunded, cancelled or found to be the
+ * ambassador's own (bound to their profile later), a pending earning is
  * reversed and a settled one gets a negative reversal. An order earns once. */
 int core_commission_sync(struct store_db *db, const struct order *o, int64_t now,
                          struct core_err *e);
+/* After a merge: the orders of customer_id that earned the commission of the
+ * ambassador who is now that same customer are their own; each earning is
+ * taken back as core_commission_sync takes back a refunded order's. */
+int core_commission_own_sync(struct store_db *db, int64_t customer_id, int64_t now,
+                             struct core_err *e);
 
 #endif

@@ -52,6 +52,10 @@ typedef void (*store_commission_cb)(void *arg, const struct commission *c);
 int store_commission_list(struct store_db *db, int64_t ambassador_id, int64_t before, int limit,
                           store_commission_cb cb, void *arg);
 int64_t store_commission_total(struct store_db *db, int64_t ambassador_id);
+/* The orders of customer_id holding a pending or settled earning of the
+ * ambassador who is customer_id, oldest first. */
+int store_commission_own_orders(struct store_db *db, int64_t customer_id,
+                                void (*cb)(void *arg, int64_t order_id), void *arg);
 
 /* The customers an ambassador's code brought: per bound customer, the orders
  * whose earning stands and their amounts, by customer id after `after`. */

@@ -3,6 +3,7 @@
 
 #include "scrm/store_ambassadors.h"
 #include "scrm/store_records.h"
+#include "scrm/util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,9 @@ int core_commission_sync(struct store_db *db, const struct order *o, int64_t now
 	bool found = st == ST_OK;
 	bool paid = strcmp(o->status, "paid") == 0;
 	bool own = found && o->customer_id && o->customer_id == a.customer_id;
+	/* refunded, cancelled, or found to be the ambassador's own (bound or
+	 * merged into their profile after it earned): the earning goes */
+	bool void_it = !paid || own;
 	/* orders paid before the enrolment were not the ambassador's doing */
 	if (!earned && found && paid && !own && o->paid_at >= a.created_at) {
 		struct commission c = {.ambassador_id = a.id,
@@ -91,11 +95,11 @@ int core_commission_sync(struct store_db *db, const struct order *o, int64_t now
 		st = store_commission_insert(db, &c);
 		rc = st == ST_OK ? add_referred(db, &a, 1, o->amount_cents, now, e)
 		                 : core_store_fail(e, st);
-	} else if (earned && !paid && strcmp(earn.status, "pending") == 0) {
+	} else if (earned && void_it && strcmp(earn.status, "pending") == 0) {
 		st = store_commission_set_status(db, earn.id, "reversed", now);
 		rc = st == ST_OK ? add_referred(db, &a, -1, -earn.order_cents, now, e)
 		                 : core_store_fail(e, st);
-	} else if (earned && !paid && strcmp(earn.status, "settled") == 0) {
+	} else if (earned && void_it && strcmp(earn.status, "settled") == 0) {
 		struct commission back = {0};
 		st = store_commission_of_order(db, o->id, "reversal", &back);
 		commission_clear(&back);
@@ -118,5 +122,37 @@ int core_commission_sync(struct store_db *db, const struct order *o, int64_t now
 out:
 	ambassador_clear(&a);
 	commission_clear(&earn);
+	return rc;
+}
+
+/* Collects order ids. */
+struct ids {
+	int64_t *v;
+	size_t n, cap;
+};
+
+static void keep_id(void *arg, int64_t id)
+{
+	struct ids *l = arg;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 8;
+		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+	}
+	l->v[l->n++] = id;
+}
+
+int core_commission_own_sync(struct store_db *db, int64_t customer_id, int64_t now,
+                             struct core_err *e)
+{
+	struct ids l = {0};
+	int st = store_commission_own_orders(db, customer_id, keep_id, &l);
+	int rc = st == ST_OK ? 0 : core_store_fail(e, st);
+	for (size_t i = 0; rc == 0 && i < l.n; i++) {
+		struct order o = {0};
+		st = store_order_get(db, l.v[i], &o);
+		rc = st == ST_OK ? core_commission_sync(db, &o, now, e) : core_store_fail(e, st);
+		order_clear(&o);
+	}
+	free(l.v);
 	return rc;
 }

@@ -2,6 +2,7 @@
  * unionid, attrs as a merge patch, stages that only move forward, binding of
  * waiting orders when a customer gets a phone, merges and erasure. */
 #include "scrm/core.h"
+#include "scrm/core_ambassadors.h"
 #include "scrm/store_ambassadors.h"
 #include "scrm/core_loyalty.h"
 #include "scrm/core_segments.h"
@@ -493,6 +494,10 @@ int core_customer_merge(struct store_db *db, int64_t into, int64_t from, int64_t
 		return core_store_fail(e, st);
 	if (core_event(db, into, now, "customer.merged", NULL, 0,
 	               json_pack("{s:I}", "from", (json_int_t)from), e) < 0)
+		return -1;
+	/* an ambassador merged with a customer they referred: those orders were
+	 * their own all along */
+	if ((amb_into || amb_from) && core_commission_own_sync(db, into, now, e) < 0)
 		return -1;
 	return core_customer_orders_changed(db, out, now, e);
 }

@@ -134,9 +134,10 @@ int core_order_bind_to(struct store_db *db, struct order *o, int64_t customer_id
 	int st = store_order_update(db, o);
 	if (st != ST_OK)
 		return core_store_fail(e, st);
-	if (bound_event(db, o, now, e) < 0)
+	if (bound_event(db, o, now, e) < 0 || core_points_order_sync(db, o, now, e) < 0)
 		return -1;
-	return core_points_order_sync(db, o, now, e);
+	/* bound to the ambassador whose code it carries: their own, it earns nothing */
+	return core_commission_sync(db, o, now, e);
 }
 
 /* Figures and stage of the customer an order belongs to. An erased customer's

@@ -277,6 +277,24 @@ int64_t store_commission_total(struct store_db *db, int64_t ambassador_id)
 	return db_scalar(db, st);
 }
 
+int store_commission_own_orders(struct store_db *db, int64_t customer_id,
+                                void (*cb)(void *arg, int64_t order_id), void *arg)
+{
+	static const char sql[] =
+	    "SELECT k.order_id FROM ambassadors a JOIN commissions k ON k.ambassador_id = a.id"
+	    " JOIN orders o ON o.id = k.order_id WHERE a.customer_id = :c AND o.customer_id = :c"
+	    " AND k.kind = 'earn' AND k.status IN ('pending', 'settled') ORDER BY k.order_id";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	if (!st)
+		return ST_ERR;
+	db_bind_i64(st, ":c", customer_id);
+	int rc;
+	while ((rc = db_step(db, st)) == SQLITE_ROW)
+		cb(arg, sqlite3_column_int64(st, 0));
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? ST_OK : -rc;
+}
+
 int store_ambassador_referrals(struct store_db *db, const char *code, int64_t after, int limit,
                                void (*cb)(void *arg, int64_t customer_id, const char *name,
                                           int64_t orders, int64_t gmv_cents),

@@ -108,3 +108,61 @@ test('ambassadors: commission pending, settled, reversed; referred figures and l
   const amb2 = ok(await req('POST', '/api/v1/ambassadors', { customer_id: other.id, commission_pct: 5, referral_code: codeOf }), 201);
   assert.equal(ok(await req('PATCH', `/api/v1/ambassadors/${amb2.id}`, { referral_code: `${codeOf}x` })).referral_code, `${codeOf}x`, 'no earnings yet: the code may change');
 });
+
+test('an order found to be the ambassador\'s own after it earned (bound by hand, by a phone, by a merge) loses the earning', async (t) => {
+  const d = await withDaemon(t, { config: '[growth]\ncommission_return_days = 7\n', env: { SCRM_TEST_CLOCK: '1' } });
+  const adm = { token: await d.adminToken() };
+  const op = { token: await d.token('operator', 'own-op') };
+  const req = (m, p, body, who = op) => d.req(m, p, { ...who, body });
+  const clock = async (sec) => ok(await req('PUT', '/api/v1/admin/clock', { offset_s: sec - nowS() }, adm));
+  const T0 = sh(2031, 6, 1);
+  await clock(T0 - 60);
+  const koc = ok(await req('POST', '/api/v1/customers', { name: '大使本人' }), 201);
+  const amb = ok(await req('POST', '/api/v1/ambassadors', { customer_id: koc.id, commission_pct: 10 }), 201);
+  const order = async (ext, cents, extra = {}) => ok(await req('POST', '/api/v1/orders', { platform: 'tmall', external_id: ext, amount_cents: cents, status: 'paid', paid_at: iso(T0), referral_code: amb.referral_code, ...extra }), 201);
+  const get = async () => ok(await req('GET', `/api/v1/ambassadors/${amb.id}`));
+  const ledger = async () => (await listAll(d, `/api/v1/ambassadors/${amb.id}/commissions`, op)).items;
+  const of = async (orderId) => (await ledger()).filter((c) => c.order_id === orderId).map((c) => [c.kind, c.amount_cents, c.status]).sort();
+  const figures = async () => { const a = await get(); return [a.referred_orders, a.referred_gmv_cents, a.commission_pending_cents, a.commission_settled_cents]; };
+
+  // unbound orders with the code earn, as a stranger's would
+  const byHand = await order('own1', 10000, { buyer_phone: '13811110001' });
+  const byPhone = await order('own2', 20000, { buyer_phone: '13811110002' });
+  const stranger = await order('own3', 30000, { buyer_phone: '13811110003' });
+  assert.deepEqual(await figures(), [3, 60000, 6000, 0]);
+
+  // bound by hand to the ambassador while pending: reversed
+  ok(await req('POST', '/api/v1/orders/bind', { customer_id: koc.id, platform: 'tmall', external_id: 'own1', phone: '13811110001' }));
+  assert.deepEqual(await of(byHand.id), [['earn', 1000, 'reversed']]);
+  assert.deepEqual(await figures(), [2, 50000, 5000, 0]);
+
+  // settled, then bound through the phone the ambassador's profile gets: a reversal entry
+  await clock(T0 + 8 * DAY);
+  assert.equal(ok(await req('POST', '/api/v1/admin/jobs/daily', {}, adm)).commissions_settled, 2);
+  ok(await req('PATCH', `/api/v1/customers/${koc.id}`, { phone: '13811110002' }));
+  assert.equal(ok(await req('GET', `/api/v1/orders/${byPhone.id}`)).customer_id, koc.id);
+  assert.deepEqual(await of(byPhone.id), [['earn', 2000, 'settled'], ['reversal', -2000, 'settled']]);
+  assert.deepEqual(await figures(), [1, 30000, 0, 3000]);
+  // a later refund of that order takes nothing back twice
+  ok(await req('POST', '/api/v1/orders', { platform: 'tmall', external_id: 'own2', amount_cents: 20000, status: 'refunded', paid_at: iso(T0), referral_code: amb.referral_code }));
+  assert.deepEqual(await of(byPhone.id), [['earn', 2000, 'settled'], ['reversal', -2000, 'settled']]);
+
+  // the stranger's profile turns out to be the ambassador's: merged, the order is their own
+  const alias = ok(await req('POST', '/api/v1/customers', { name: '小号', phone: '13811110003' }), 201);
+  assert.equal(ok(await req('GET', `/api/v1/orders/${stranger.id}`)).customer_id, alias.id);
+  assert.deepEqual(await of(stranger.id), [['earn', 3000, 'settled']], 'a referred customer\'s order keeps its earning');
+  ok(await req('POST', '/api/v1/customers/merge', { into: alias.id, from: koc.id })); // the ambassador moves to the kept profile
+  assert.equal((await get()).customer_id, alias.id);
+  assert.deepEqual(await of(stranger.id), [['earn', 3000, 'settled'], ['reversal', -3000, 'settled']]);
+  assert.deepEqual(await figures(), [0, 0, 0, 0]);
+  // the ledger sums to what is owed: nothing
+  assert.equal((await ledger()).filter((c) => c.status !== 'reversed').reduce((s, c) => s + c.amount_cents, 0), 0);
+
+  // a referred customer merged into a profile that is no ambassador's keeps the earning
+  const friend = ok(await req('POST', '/api/v1/customers', { name: '朋友', phone: '13811110004' }), 201);
+  const fo = await order('own4', 40000, { buyer_phone: '13811110004', paid_at: iso(T0 + 8 * DAY) });
+  assert.equal(fo.customer_id, friend.id);
+  const twin = ok(await req('POST', '/api/v1/customers', { name: '朋友的另一个号' }), 201);
+  ok(await req('POST', '/api/v1/customers/merge', { into: twin.id, from: friend.id }));
+  assert.deepEqual(await of(fo.id), [['earn', 4000, 'pending']]);
+});
