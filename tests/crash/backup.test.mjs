@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Daemon, cli, sleep, sqlite } from '../api/lib.mjs';
-import { CONFIG, Workload, checkDatabase, send } from './workload.mjs';
+import { CONFIG, Workload, checkDatabase, resend, send } from './workload.mjs';
 
 const CLIENTS = Number(process.env.CRASH_CLIENTS || 8);
 const SEED = Number(process.env.CRASH_SEED || Math.floor(Math.random() * 1e9));
@@ -69,7 +69,7 @@ for (const how of ['api', 'cli']) {
     assert.equal(f.acked, before.length);
     await restored.start({ config: CONFIG });
     for (const q of before.slice(-20)) {
-      const r = await send(restored, q.method, q.path, { token: op, body: q.bodyText, key: q.key });
+      const r = await resend(restored, op, q);
       assert.equal(r.replayed, true, `${q.kind} ${q.key} on the restored daemon: ${r.text}`);
       assert.equal(r.text, q.answer, `${q.kind} ${q.key} on the restored daemon`);
     }

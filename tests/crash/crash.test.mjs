@@ -1,22 +1,33 @@
 // Crash safety: CRASH_CLIENTS (8) client loops write customers, orders,
-// bindings, point grants and deductions, wallet top-ups and spends and reward
-// redemptions, each with a unique Idempotency-Key, while the daemon is killed
-// with SIGKILL at a random moment and restarted on the same database,
-// CRASH_CYCLES (5) times. After each kill, on the database file as the kill
-// left it: integrity_check and foreign_key_check pass, every acknowledged write is there exactly once with
-// its idempotency record holding the very answer the client got, every
-// unacknowledged one at most once (together with its idempotency record),
-// refused ones never, ledgers equal balances, stock plus redemptions equal the
-// initial stock. After the restart every unacknowledged request is sent again
-// with its key: a committed one is replayed, byte for byte, the others run
-// now; then every write is there exactly once.
+// bindings, point grants and deductions, wallet top-ups and spends, reward
+// redemptions, check-ins, order imports (files of 5 to 20 orders, CSV or
+// NDJSON) and merges of two customers, each with a unique Idempotency-Key,
+// while the daemon is killed with SIGKILL at a random moment and restarted on
+// the same database, CRASH_CYCLES (5) times. After each kill, on the database
+// file as the kill left it: integrity_check and foreign_key_check pass, every
+// acknowledged write is there exactly once with its idempotency record
+// holding the very answer the client got, every unacknowledged one at most
+// once (together with its idempotency record; an import's orders all or none,
+// its record written after them), refused ones never, ledgers equal balances,
+// stock plus redemptions equal the initial stock. Every order, point and
+// wallet row and redemption is on the customer its request named, or the one
+// that customer was merged into; a merged-away customer has no row left and
+// its merge record names the kept one. The check-in rows (one per customer
+// and business day) and their ledger rows are exactly those of the check-ins
+// that landed, with streaks and points that follow the schedule. After the
+// restart every unacknowledged request is sent again with its key: a
+// committed one is replayed, byte for byte, the others run now (an import
+// whose orders the kill left finds them unchanged); then every write is there
+// exactly once.
 //
 // A SOP welcomes each new customer through a webhook channel to a local
 // receiver; the daemon dies while deliveries are being sent. At the end every
-// customer has exactly one SOP run and one delivery row, the receiver got
-// every delivery id at least once, an id arrived again only if it was not yet
-// marked delivered when the daemon died (at most one per sender thread per
-// kill), and never after the daemon had recorded it as delivered.
+// customer has exactly one SOP run and one delivery row, counted per person
+// (a customer merged away before their welcome went out has it run for the
+// one kept, or skipped with no delivery), the receiver got every delivery id
+// at least once, an id arrived again only if it was not yet marked delivered
+// when the daemon died (at most one per sender thread per kill), and never
+// after the daemon had recorded it as delivered.
 //
 // One online backup (POST /admin/backup) is started in each cycle: a file
 // under its final name must be whole (integrity_check) even when the kill
@@ -60,7 +71,7 @@ test(`crash safety: ${CYCLES} cycles of kill -9 under write load (${CLIENTS} cli
   // everything the dead daemon had sent was in; delivered, the delivery ids
   // marked delivered in the file the kill left
   const kills = [];
-  const totals = { acked: 0, unacked: 0, unackedPresent: 0, refused: 0, replayed: 0, ranNow: 0, ackedReplays: 0 };
+  const totals = { acked: 0, unacked: 0, unackedPresent: 0, refused: 0, replayed: 0, ranNow: 0, ackedReplays: 0, importsRedone: 0 };
   const cycleMs = [];
   for (let cycle = 1; cycle <= CYCLES; cycle++) {
     const t0 = Date.now();
@@ -91,6 +102,7 @@ test(`crash safety: ${CYCLES} cycles of kill -9 under write load (${CLIENTS} cli
     const where = `cycle ${cycle} (seed ${SEED}), after kill -9`;
     const mine = w.requests.slice(first);
     const f = checkDatabase(d.db, w, where);
+    for (const q of w.unacked()) q.committedAtKill = (f.counts.get(q.key) || 0) > 0;
     const delivered = new Set(sqliteJson(d.db, `SELECT id FROM deliveries WHERE channel_id = ${w.channel.id} AND status = 'delivered'`).map((r) => r.id));
     await sleep(100); // what the dead daemon had sent reaches the receiver; nothing more can
     kills.push({ mark: rx.requests.length, delivered });
@@ -105,6 +117,7 @@ test(`crash safety: ${CYCLES} cycles of kill -9 under write load (${CLIENTS} cli
     totals.replayed += r.replayed;
     totals.ranNow += r.ranNow;
     totals.ackedReplays += r.ackedReplays;
+    totals.importsRedone += r.importsRedone;
     assert.equal(w.unacked().length, 0, 'every request has its definitive answer');
     const after = checkDatabase(d.db, w, `cycle ${cycle} (seed ${SEED}), after the retries`);
     assert.equal(after.unacked, 0);
@@ -113,27 +126,48 @@ test(`crash safety: ${CYCLES} cycles of kill -9 under write load (${CLIENTS} cli
   }
   totals.refused = w.requests.filter((q) => q.refused).length;
 
-  // the SOP: every customer welcomed exactly once, every delivery received
-  const customers = sqliteJson(d.db, `SELECT id FROM customers WHERE name LIKE '${w.prefix}-%'`).map((r) => r.id);
-  assert.equal(customers.length, w.requests.filter((q) => q.kind === 'customer' && q.acked).length);
+  // the SOP: every customer welcomed once. A run is planned from the
+  // customer.created entry of the timeline, and a merge moves the timeline
+  // to the kept customer: one merged away before their run was planned has it
+  // planned for the kept one, one merged away after that but before it fired
+  // has it skipped. So per person (a kept customer and those merged into
+  // them) as many runs as customers; every run done (or skipped, when its
+  // customer is merged away) and a delivery row for each done one.
+  const customers = w.requests.filter((q) => q.kind === 'customer' && q.acked).map((q) => q.json.id);
+  const live = new Set(sqliteJson(d.db, `SELECT id FROM customers WHERE name LIKE '${w.prefix}-%'`).map((r) => r.id));
+  const mergedInto = new Map(sqliteJson(d.db, 'SELECT from_id, into_id FROM customer_merges').map((r) => [r.from_id, r.into_id]));
+  for (const id of customers) assert.ok(live.has(id) !== mergedInto.has(id), `customer ${id}: there ${live.has(id)}, merged away ${mergedInto.has(id)}`);
+  assert.equal(live.size + mergedInto.size, customers.length, 'no other customer is there or merged away');
+  const person = (id) => mergedInto.get(id) ?? id;
   const deadline = Date.now() + 60000;
   let runs, rows;
   for (;;) {
     runs = sqliteJson(d.db, `SELECT customer_id, status, count(*) AS n FROM sop_runs WHERE sop_id = ${w.sop.id} GROUP BY customer_id, status`);
     rows = sqliteJson(d.db, `SELECT id, customer_id, status FROM deliveries WHERE channel_id = ${w.channel.id}`);
-    const settled = runs.every((x) => x.status !== 'scheduled') && rows.every((x) => x.status === 'delivered') && rows.length >= customers.length;
+    const done = runs.filter((x) => x.status === 'done').reduce((a, x) => a + x.n, 0);
+    const settled = runs.every((x) => x.status !== 'scheduled') && rows.every((x) => x.status === 'delivered') && rows.length >= done;
     if (settled) break;
     assert.ok(Date.now() < deadline, `SOP runs and deliveries settle: ${JSON.stringify(runs.filter((x) => x.status !== 'done')).slice(0, 500)}; ${rows.filter((x) => x.status !== 'delivered').length} of ${rows.length} deliveries not delivered`);
     await sleep(100);
   }
-  const runsOf = new Map();
-  for (const x of runs) runsOf.set(x.customer_id, (runsOf.get(x.customer_id) || 0) + x.n);
-  for (const id of customers) assert.equal(runsOf.get(id), 1, `customer ${id}: ${runsOf.get(id) || 0} SOP runs`);
-  assert.deepEqual(runs.filter((x) => x.status !== 'done'), [], 'every SOP run is done');
+  const count = (m, k, n = 1) => m.set(k, (m.get(k) || 0) + n);
+  const want = new Map();
+  for (const id of customers) count(want, person(id));
+  const got = new Map();
+  const doneOf = new Map();
+  for (const x of runs) {
+    count(got, person(x.customer_id), x.n);
+    if (x.status === 'done') count(doneOf, x.customer_id, x.n);
+  }
+  for (const [p, n] of want) assert.equal(got.get(p), n, `customer ${p} and those merged into them: ${got.get(p) || 0} SOP runs for ${n} customers`);
+  assert.equal(got.size, want.size, 'no SOP run for anyone else');
+  assert.deepEqual(runs.filter((x) => x.status !== 'done' && !(x.status === 'skipped' && mergedInto.has(x.customer_id))), [], 'every SOP run is done (or skipped: its customer was merged away first)');
+  const skipped = runs.filter((x) => x.status === 'skipped').reduce((a, x) => a + x.n, 0);
+  const adopted = [...live].reduce((a, id) => a + Math.max(0, (doneOf.get(id) || 0) - 1), 0);
   const rowsOf = new Map();
   for (const x of rows) rowsOf.set(x.customer_id, [...(rowsOf.get(x.customer_id) || []), x.id]);
-  for (const id of customers) assert.equal((rowsOf.get(id) || []).length, 1, `customer ${id}: delivery rows ${JSON.stringify(rowsOf.get(id))}`);
-  assert.equal(rows.length, customers.length, 'no delivery row for anyone else');
+  for (const id of new Set([...doneOf.keys(), ...rowsOf.keys()])) assert.equal((rowsOf.get(id) || []).length, doneOf.get(id) || 0, `customer ${id}: ${doneOf.get(id) || 0} SOP runs done, delivery rows ${JSON.stringify(rowsOf.get(id))}`);
+  assert.equal(rows.length, customers.length - skipped, 'no delivery row for anyone else');
   await sleep(300);
   const seen = new Map(); // delivery id -> the positions in rx.requests of its receipts
   rx.requests.forEach((h, i) => {
@@ -171,5 +205,13 @@ test(`crash safety: ${CYCLES} cycles of kill -9 under write load (${CLIENTS} cli
   const kinds = {};
   for (const q of w.requests) kinds[q.kind] = (kinds[q.kind] || 0) + (q.acked ? 1 : 0);
   t.diagnostic(`acknowledged by kind: ${JSON.stringify(kinds)}`);
-  t.diagnostic(`${CYCLES} cycles survived; ${w.requests.length} requests: ${totals.acked} acknowledged, ${totals.unacked} unacknowledged at a kill (${totals.unackedPresent} of them with their write committed; on retry ${totals.replayed} replayed a committed write or refusal, ${totals.ranNow} ran then), ${totals.refused} refused; ${totals.ackedReplays} acknowledged ones replayed byte for byte; ${customers.length} customers welcomed by ${rows.length} deliveries, ${twice} received twice; ${backups.acked} backups acknowledged, ${checkedBackups.size} backup files whole, ${partial} half-written ones left under a .partial-* name by a kill; ${avg} ms per cycle`);
+  for (const k of ['checkin', 'import', 'merge']) assert.ok(kinds[k] > 0, `no ${k} was acknowledged`);
+  const cut = {};
+  for (const q of w.requests.filter((x) => x.retried)) {
+    const c = cut[q.kind] || (cut[q.kind] = { cut: 0, committed: 0 });
+    c.cut++;
+    if (q.committedAtKill) c.committed++;
+  }
+  t.diagnostic(`unacknowledged at a kill by kind (and how many of them had committed): ${Object.entries(cut).map(([k, c]) => `${k} ${c.cut} (${c.committed})`).join(', ')}`);
+  t.diagnostic(`${CYCLES} cycles survived; ${w.requests.length} requests: ${totals.acked} acknowledged, ${totals.unacked} unacknowledged at a kill (${totals.unackedPresent} of them with their write committed; on retry ${totals.replayed} replayed a committed write or refusal, ${totals.ranNow} ran then, ${totals.importsRedone} of them imports whose orders were in without their answer), ${totals.refused} refused; ${totals.ackedReplays} acknowledged ones replayed byte for byte; ${customers.length} customers (${mergedInto.size} of them merged away: ${adopted} welcomed as the one kept, ${skipped} not welcomed) welcomed by ${rows.length} deliveries, ${twice} received twice; ${backups.acked} backups acknowledged, ${checkedBackups.size} backup files whole, ${partial} half-written ones left under a .partial-* name by a kill; ${avg} ms per cycle`);
 });
