@@ -51,10 +51,12 @@ int store_sop_run_add(struct store_db *db, const struct sop_run *r);
 int64_t store_sop_runs_add_matching(struct store_db *db, int64_t sop_id, const struct rule_sql *r,
                                     const char *only, int64_t a, int64_t b, int64_t c,
                                     const char *occurrence, int64_t due, int64_t now);
-/* The same customers counted instead (a customer with two coupons once), and
- * the newest up to limit into ids (newest first). -1 on failure. */
+/* The same customers counted instead (a customer with two coupons once), the
+ * newest up to limit into ids (newest first), and into *nruns the runs they
+ * would make (one per coupon for a coupon expiry). -1 on failure. */
 int64_t store_sop_match_sample(struct store_db *db, const struct rule_sql *r, const char *only,
-                               int64_t a, int64_t b, int64_t c, int64_t *ids, int limit, int *nids);
+                               int64_t a, int64_t b, int64_t c, int64_t *ids, int limit, int *nids,
+                               int64_t *nruns);
 /* Scheduled runs due by now, oldest first, up to limit. */
 int store_sop_runs_due(struct store_db *db, int64_t now, int limit,
                        void (*cb)(void *arg, const struct sop_run *r), void *arg);

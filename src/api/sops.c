@@ -408,13 +408,11 @@ static int dry_run(struct store_db *db, const struct sop *s, json_t **out)
 		int64_t a, b, c;
 		core_sop_date_match(t.field, time_local_day(now) - t.offset_days, &only, &a, &b,
 		                    &c);
-		count =
-		    store_sop_match_sample(db, has_rule ? &r : NULL, only, a, b, c, ids, 20, &nids);
-		runs = count;
+		count = store_sop_match_sample(db, has_rule ? &r : NULL, only, a, b, c, ids, 20,
+		                               &nids, &runs);
 	} else if (st == ST_OK && (has_rule || t.type == TRIG_EVENT)) {
-		count =
-		    store_sop_match_sample(db, has_rule ? &r : NULL, NULL, 0, 0, 0, ids, 20, &nids);
-		runs = count;
+		count = store_sop_match_sample(db, has_rule ? &r : NULL, NULL, 0, 0, 0, ids, 20,
+		                               &nids, &runs);
 	} else if (st == ST_OK) {
 		runs = 1; /* a schedule without an audience: one run, for no one */
 	}

@@ -261,11 +261,13 @@ int64_t store_sop_runs_add_matching(struct store_db *db, int64_t sop_id, const s
 }
 
 int64_t store_sop_match_sample(struct store_db *db, const struct rule_sql *r, const char *only,
-                               int64_t a, int64_t b, int64_t c, int64_t *ids, int limit, int *nids)
+                               int64_t a, int64_t b, int64_t c, int64_t *ids, int limit, int *nids,
+                               int64_t *nruns)
 {
 	struct buf head = {0}, tail = {0};
 	match_sql(&head, &tail, only);
-	buf_puts(&tail, " SELECT DISTINCT id FROM m ORDER BY id DESC");
+	/* a row per run (per coupon for a coupon expiry), a customer's together */
+	buf_puts(&tail, " SELECT id FROM m ORDER BY id DESC");
 	sqlite3_stmt *st = db_prepare_rule(db, head.data, (r ? r : &everyone)->where,
 	                                   r ? r : &everyone, tail.data);
 	buf_clear(&head);
@@ -274,11 +276,17 @@ int64_t store_sop_match_sample(struct store_db *db, const struct rule_sql *r, co
 	if (!st)
 		return -1;
 	bind_match(st, only, a, b, c);
-	int64_t n = 0;
+	int64_t n = 0, last = 0;
+	*nruns = 0;
 	int rc;
 	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		++*nruns;
+		if (n && id == last)
+			continue;
 		if (*nids < limit)
-			ids[(*nids)++] = sqlite3_column_int64(st, 0);
+			ids[(*nids)++] = id;
+		last = id;
 		n++;
 	}
 	sqlite3_finalize(st);

@@ -212,16 +212,20 @@ test('date triggers: birthday (29 February on the 28th), coupon expiry a week ah
   const holder = await customer({ name: '持券人' });
   await clock(sh(2027, 3, 1, 9));
   const cp = ok(await req('POST', `/api/v1/customers/${holder.id}/coupons`, { template_id: tpl.id }), 201);
+  const cp2 = ok(await req('POST', `/api/v1/customers/${holder.id}/coupons`, { template_id: tpl.id }), 201); // the same day: a run each
   const expDay = shDay(Date.parse(cp.expires_at) / 1000);
+  assert.equal(shDay(Date.parse(cp2.expires_at) / 1000), expDay);
   const expiring = await sop({ trigger: { type: 'date', field: 'coupon_expires_at', offset_days: -7, at: '09:30' }, actions: [{ type: 'message', channel_id: ch.id, template: '您的{{coupon.name}}将于{{coupon.expires_at}}到期，还剩{{coupon.days_left}}天' }] });
   await sleep(300);
   const fireDay = expDay - 7;
+  await clock((fireDay * DAY - 8 * 3600) + 9 * 3600);
+  // the dry run that morning: one customer, a run per coupon
+  const dryCp = ok(await req('POST', `/api/v1/sops/${expiring.id}/dry-run`));
+  assert.deepEqual([dryCp.customers, dryCp.runs, dryCp.sample.map((x) => x.id)], [1, 2, [holder.id]]);
   await clock((fireDay * DAY - 8 * 3600) + 9.5 * 3600 + 5);
-  const [er] = await settled(expiring.id, 1);
-  assert.equal(er.status, 'done');
-  assert.equal(er.ref_type, 'coupon');
-  assert.equal(er.ref_id, cp.id);
-  assert.equal(er.result[0].text, `您的${tpl.name}将于${ymd(expDay)}到期，还剩7天`);
+  const ers = await settled(expiring.id, 2);
+  assert.deepEqual(ers.map((r) => [r.status, r.ref_type, r.ref_id]).sort(), [['done', 'coupon', cp.id], ['done', 'coupon', cp2.id]].sort());
+  for (const er of ers) assert.equal(er.result[0].text, `您的${tpl.name}将于${ymd(expDay)}到期，还剩7天`);
 
   // last order: 30 days after, at 09:00 by default
   const buyer = await customer({ name: '老客', phone: '13800000077' });
