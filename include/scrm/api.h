@@ -91,6 +91,31 @@ typedef int64_t (*api_count_fn)(struct store_db *db);
 int api_list_page(const struct req *rq, struct resp *rs, api_fetch_fn fetch, api_count_fn count);
 typedef int (*api_get_fn)(struct store_db *db, int64_t id, json_t **out);
 int api_get_by_id(const struct req *rq, struct resp *rs, api_get_fn get, const char *what);
+/* Those adapters for a store that reads one `struct type` by id with
+ * store_get (freed by clear) and lists them with store_list(db, after, limit,
+ * callback, arg); each record is answered as to_json(const struct type *).
+ * Used at file scope with a semicolon: API_GETTER(get_tags, tag, ...); */
+#define API_GETTER(name, type, store_get, to_json, clear)                                          \
+	static int name(struct store_db *db, int64_t id, json_t **out)                             \
+	{                                                                                          \
+		struct type x = {0};                                                               \
+		int st = store_get(db, id, &x);                                                    \
+		if (st == ST_OK)                                                                   \
+			*out = to_json(&x);                                                        \
+		clear(&x);                                                                         \
+		return st;                                                                         \
+	}                                                                                          \
+	static int name(struct store_db *db, int64_t id, json_t **out)
+#define API_FETCHER(name, type, store_list, to_json)                                               \
+	static void name##_one(void *arg, const struct type *x)                                    \
+	{                                                                                          \
+		json_array_append_new(arg, to_json(x));                                            \
+	}                                                                                          \
+	static int name(struct store_db *db, int64_t after, int limit, json_t *data)               \
+	{                                                                                          \
+		return store_list(db, after, limit, name##_one, data);                             \
+	}                                                                                          \
+	static int name(struct store_db *db, int64_t after, int limit, json_t *data)
 int api_delete_by_id(const struct req *rq, struct resp *rs, const char *action,
                      const char *target_type, int (*del)(struct store_db *db, int64_t id),
                      const char *what, const char *conflict_msg);

@@ -194,30 +194,14 @@ int api_ambassadors_patch(const struct req *rq, struct resp *rs)
 	return api_write_id(rq, rs, "ambassador.update", "ambassador", update_fn);
 }
 
-static int get_ambassadors(struct store_db *db, int64_t id, json_t **out)
-{
-	struct ambassador x = {0};
-	int st = store_ambassador_get(db, id, &x);
-	if (st == ST_OK)
-		*out = amb_json(&x);
-	ambassador_clear(&x);
-	return st;
-}
+API_GETTER(get_ambassadors, ambassador, store_ambassador_get, amb_json, ambassador_clear);
 
 int api_ambassadors_get(const struct req *rq, struct resp *rs)
 {
 	return api_get_by_id(rq, rs, get_ambassadors, "ambassador");
 }
 
-static void add_amb(void *arg, const struct ambassador *a)
-{
-	json_array_append_new(arg, amb_json(a));
-}
-
-static int fetch_ambassadors(struct store_db *db, int64_t after, int limit, json_t *data)
-{
-	return store_ambassador_list(db, after, limit, add_amb, data);
-}
+API_FETCHER(fetch_ambassadors, ambassador, store_ambassador_list, amb_json);
 
 int api_ambassadors_list(const struct req *rq, struct resp *rs)
 {

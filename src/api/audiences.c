@@ -270,30 +270,14 @@ int api_audiences_evaluate(const struct req *rq, struct resp *rs)
 	return api_write(rq, rs, "audience.evaluate", "audience", evaluate_fn, &id);
 }
 
-static int get_audiences(struct store_db *db, int64_t id, json_t **out)
-{
-	struct audience x = {0};
-	int st = store_audience_get(db, id, &x);
-	if (st == ST_OK)
-		*out = audience_json(&x);
-	audience_clear(&x);
-	return st;
-}
+API_GETTER(get_audiences, audience, store_audience_get, audience_json, audience_clear);
 
 int api_audiences_get(const struct req *rq, struct resp *rs)
 {
 	return api_get_by_id(rq, rs, get_audiences, "audience");
 }
 
-static void add_audience(void *arg, const struct audience *a)
-{
-	json_array_append_new(arg, audience_json(a));
-}
-
-static int fetch_audiences(struct store_db *db, int64_t after, int limit, json_t *data)
-{
-	return store_audience_list(db, after, limit, add_audience, data);
-}
+API_FETCHER(fetch_audiences, audience, store_audience_list, audience_json);
 
 int api_audiences_list(const struct req *rq, struct resp *rs)
 {

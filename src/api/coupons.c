@@ -208,15 +208,8 @@ int api_coupon_templates_delete(const struct req *rq, struct resp *rs)
 	                    template_delete_fn);
 }
 
-static int get_coupon_templates(struct store_db *db, int64_t id, json_t **out)
-{
-	struct coupon_template x = {0};
-	int st = store_coupon_template_get(db, id, &x);
-	if (st == ST_OK)
-		*out = template_json(&x);
-	coupon_template_clear(&x);
-	return st;
-}
+API_GETTER(get_coupon_templates, coupon_template, store_coupon_template_get, template_json,
+           coupon_template_clear);
 
 int api_coupon_templates_get(const struct req *rq, struct resp *rs)
 {

@@ -181,30 +181,14 @@ int api_acq_channels_delete(const struct req *rq, struct resp *rs)
 	                        "customers came from this channel; it stays for their records");
 }
 
-static int get_acq_channels(struct store_db *db, int64_t id, json_t **out)
-{
-	struct acq_channel x = {0};
-	int st = store_acq_channel_get(db, id, &x);
-	if (st == ST_OK)
-		*out = acq_json(&x);
-	acq_channel_clear(&x);
-	return st;
-}
+API_GETTER(get_acq_channels, acq_channel, store_acq_channel_get, acq_json, acq_channel_clear);
 
 int api_acq_channels_get(const struct req *rq, struct resp *rs)
 {
 	return api_get_by_id(rq, rs, get_acq_channels, "channel");
 }
 
-static void add_acq(void *arg, const struct acq_channel *c)
-{
-	json_array_append_new(arg, acq_json(c));
-}
-
-static int fetch_acq_channels(struct store_db *db, int64_t after, int limit, json_t *data)
-{
-	return store_acq_channel_list(db, after, limit, add_acq, data);
-}
+API_FETCHER(fetch_acq_channels, acq_channel, store_acq_channel_list, acq_json);
 
 int api_acq_channels_list(const struct req *rq, struct resp *rs)
 {
@@ -401,30 +385,14 @@ int api_groups_delete(const struct req *rq, struct resp *rs)
 	return api_delete_by_id(rq, rs, "group.delete", "group", store_group_delete, "group", NULL);
 }
 
-static int get_groups(struct store_db *db, int64_t id, json_t **out)
-{
-	struct group x = {0};
-	int st = store_group_get(db, id, &x);
-	if (st == ST_OK)
-		*out = group_json(&x);
-	group_clear(&x);
-	return st;
-}
+API_GETTER(get_groups, group, store_group_get, group_json, group_clear);
 
 int api_groups_get(const struct req *rq, struct resp *rs)
 {
 	return api_get_by_id(rq, rs, get_groups, "group");
 }
 
-static void add_group(void *arg, const struct group *g)
-{
-	json_array_append_new(arg, group_json(g));
-}
-
-static int fetch_groups(struct store_db *db, int64_t after, int limit, json_t *data)
-{
-	return store_group_list(db, after, limit, add_group, data);
-}
+API_FETCHER(fetch_groups, group, store_group_list, group_json);
 
 int api_groups_list(const struct req *rq, struct resp *rs)
 {

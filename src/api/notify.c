@@ -243,15 +243,7 @@ int api_channels_delete(const struct req *rq, struct resp *rs)
 	                        store_channel_delete, "message channel", NULL);
 }
 
-static int get_channels(struct store_db *db, int64_t id, json_t **out)
-{
-	struct channel x = {0};
-	int st = store_channel_get(db, id, &x);
-	if (st == ST_OK)
-		*out = channel_json(&x);
-	channel_clear(&x);
-	return st;
-}
+API_GETTER(get_channels, channel, store_channel_get, channel_json, channel_clear);
 
 /* Operators and viewers see which channels exist, to pick one for a SOP, but
  * not where a channel points: only its id, name, kind and whether it is on. */
@@ -276,15 +268,7 @@ int api_channels_get(const struct req *rq, struct resp *rs)
 	return status;
 }
 
-static void add_channel(void *arg, const struct channel *c)
-{
-	json_array_append_new(arg, channel_json(c));
-}
-
-static int fetch_channels(struct store_db *db, int64_t after, int limit, json_t *data)
-{
-	return store_channel_list(db, after, limit, add_channel, data);
-}
+API_FETCHER(fetch_channels, channel, store_channel_list, channel_json);
 
 int api_channels_list(const struct req *rq, struct resp *rs)
 {
@@ -655,30 +639,14 @@ int api_webhooks_delete(const struct req *rq, struct resp *rs)
 	                        "webhook", NULL);
 }
 
-static int get_webhooks(struct store_db *db, int64_t id, json_t **out)
-{
-	struct webhook x = {0};
-	int st = store_webhook_get(db, id, &x);
-	if (st == ST_OK)
-		*out = webhook_json(&x);
-	webhook_clear(&x);
-	return st;
-}
+API_GETTER(get_webhooks, webhook, store_webhook_get, webhook_json, webhook_clear);
 
 int api_webhooks_get(const struct req *rq, struct resp *rs)
 {
 	return api_get_by_id(rq, rs, get_webhooks, "webhook");
 }
 
-static void add_webhook(void *arg, const struct webhook *w)
-{
-	json_array_append_new(arg, webhook_json(w));
-}
-
-static int fetch_webhooks(struct store_db *db, int64_t after, int limit, json_t *data)
-{
-	return store_webhook_list(db, after, limit, add_webhook, data);
-}
+API_FETCHER(fetch_webhooks, webhook, store_webhook_list, webhook_json);
 
 int api_webhooks_list(const struct req *rq, struct resp *rs)
 {

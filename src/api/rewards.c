@@ -220,15 +220,7 @@ int api_rewards_delete(const struct req *rq, struct resp *rs)
 	return api_write_id(rq, rs, "reward.delete", "reward", reward_delete_fn);
 }
 
-static int get_rewards(struct store_db *db, int64_t id, json_t **out)
-{
-	struct reward x = {0};
-	int st = store_reward_get(db, id, &x);
-	if (st == ST_OK)
-		*out = reward_json(&x);
-	reward_clear(&x);
-	return st;
-}
+API_GETTER(get_rewards, reward, store_reward_get, reward_json, reward_clear);
 
 int api_rewards_get(const struct req *rq, struct resp *rs)
 {

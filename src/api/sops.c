@@ -190,15 +190,7 @@ int api_sops_delete(const struct req *rq, struct resp *rs)
 	return api_delete_by_id(rq, rs, "sop.delete", "sop", store_sop_delete, "SOP", NULL);
 }
 
-static int get_sops(struct store_db *db, int64_t id, json_t **out)
-{
-	struct sop x = {0};
-	int st = store_sop_get(db, id, &x);
-	if (st == ST_OK)
-		*out = sop_json(&x);
-	sop_clear(&x);
-	return st;
-}
+API_GETTER(get_sops, sop, store_sop_get, sop_json, sop_clear);
 
 int api_sops_get(const struct req *rq, struct resp *rs)
 {

@@ -238,15 +238,7 @@ int api_tags_delete(const struct req *rq, struct resp *rs)
 	return api_write_id(rq, rs, "tag.delete", "tag", delete_fn);
 }
 
-static int get_tags(struct store_db *db, int64_t id, json_t **out)
-{
-	struct tag x = {0};
-	int st = store_tag_get(db, id, &x);
-	if (st == ST_OK)
-		*out = api_tag_json(&x);
-	tag_clear(&x);
-	return st;
-}
+API_GETTER(get_tags, tag, store_tag_get, api_tag_json, tag_clear);
 
 int api_tags_get(const struct req *rq, struct resp *rs)
 {

@@ -175,15 +175,7 @@ int api_tiers_delete(const struct req *rq, struct resp *rs)
 	return api_delete_by_id(rq, rs, "tier.delete", "tier", store_tier_delete, "tier", NULL);
 }
 
-static int get_tiers(struct store_db *db, int64_t id, json_t **out)
-{
-	struct tier x = {0};
-	int st = store_tier_get(db, id, &x);
-	if (st == ST_OK)
-		*out = tier_json(&x);
-	tier_clear(&x);
-	return st;
-}
+API_GETTER(get_tiers, tier, store_tier_get, tier_json, tier_clear);
 
 int api_tiers_get(const struct req *rq, struct resp *rs)
 {
