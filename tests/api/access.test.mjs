@@ -523,7 +523,7 @@ test('secrets never appear in answers (but the one that created them), the log, 
   // the database holds passwords and tokens only as hashes: not in a dump, not in the files' bytes
   const hashes = sqliteJson(d.db, 'SELECT password_hash FROM users');
   assert.ok(hashes.length >= 5 && hashes.every((h) => h.password_hash.length > 0 && !secrets.passwords.includes(h.password_hash)));
-  const sql = spawnSync('sqlite3', ['-batch', d.db, '.dump'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const sql = spawnSync('sqlite3', ['-batch', '-cmd', '.timeout 10000', d.db, '.dump'], { encoding: 'utf8', maxBuffer: 1 << 28 });
   assert.equal(sql.status, 0, sql.stderr);
   const clear = [...secrets.passwords, ...secrets.tokens, ...secrets.cookies, adm.token];
   assertNoSecrets(sql.stdout, clear, 'the database (sqlite3 .dump)');

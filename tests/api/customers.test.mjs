@@ -253,7 +253,7 @@ test('phone and unionid belong to one live customer: 409 conflict naming the fie
 });
 
 test('PATCH is a JSON merge patch: absent keeps, null clears, attrs merged per RFC 7386', async () => {
-  const ch = channel('patch-channel');
+  const ch = await channel('patch-channel');
   const c = await create({ name: '李雷', phone: newPhone(), email: 'lilei@example.com', unionid: unique('oP'), gender: 'm',
     birthday: '1991-02-03', source_channel_id: ch, attrs: { a: 1, b: { c: 2, d: 3 }, e: 'x', list: [1, 2] } });
   // a change of one field keeps every other
@@ -288,10 +288,11 @@ test('PATCH is a JSON merge patch: absent keeps, null clears, attrs merged per R
   assert.equal(mp.json.gender, 'f');
 });
 
-// A channel row (there is no channels API yet); returns its id.
-function channel(name) {
-  sqlite(d.db, `INSERT INTO channels(name, kind, units, cost_cents, created_at, updated_at) VALUES ('${name}', 'package_card', 100, 5000, 1, 1);`);
-  return Number(sqlite(d.db, `SELECT max(id) FROM channels;`));
+// An acquisition channel; returns its id.
+async function channel(name) {
+  const r = await d.req('POST', '/api/v1/channels', { token: adminTok, body: { name: unique(name), kind: 'package_card', units: 100, cost_cents: 5000 } });
+  assert.equal(r.status, 201, r.text);
+  return r.json.id;
 }
 
 test('stage: set by hand sets stage_manual; paid orders only move it forward, and clear stage_manual when they do', async () => {
@@ -335,8 +336,8 @@ test('stage: set by hand sets stage_manual; paid orders only move it forward, an
 test('owner_user_id and source_channel_id must exist (422); both filter the list', async () => {
   const u = await d.req('POST', '/api/v1/users', { token: adminTok, body: { username: unique('owner'), role: 'operator', password: 'owner-password-1' } });
   assert.equal(u.status, 201, u.text);
-  const ch1 = channel('filter-ch-1');
-  const ch2 = channel('filter-ch-2');
+  const ch1 = await channel('filter-ch-1');
+  const ch2 = await channel('filter-ch-2');
   assertError(await d.req('POST', '/api/v1/customers', { ...op, body: { source_channel_id: ch2 + 1000 } }), 422, 'validation_failed', 'source_channel_id');
   assertError(await d.req('POST', '/api/v1/customers', { ...op, body: { owner_user_id: u.json.id + 1000 } }), 422, 'validation_failed', 'owner_user_id');
   const a = await create({ name: 'Owned 1', owner_user_id: u.json.id, source_channel_id: ch1 });

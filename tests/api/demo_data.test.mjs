@@ -53,7 +53,7 @@ function dumpHash(db) {
     'SELECT * FROM commissions ORDER BY id',
     "SELECT id, username, display_name, role, created_at, updated_at FROM users WHERE role = 'operator' ORDER BY id",
   ].join(';\n');
-  const r = spawnSync('sqlite3', ['-batch', '-bail', db, sql], { maxBuffer: 1 << 30, timeout: 60000 });
+  const r = spawnSync('sqlite3', ['-batch', '-bail', '-cmd', '.timeout 10000', db, sql], { maxBuffer: 1 << 30, timeout: 60000 });
   assert.equal(r.status, 0, `sqlite3 failed: ${r.stderr}`);
   assert.ok(r.stdout.length > 1000);
   return crypto.createHash('sha256').update(r.stdout).digest('hex');

@@ -284,8 +284,10 @@ export function httpRequest(d, method, p, opts = {}) {
 }
 
 // Run the sqlite3 command-line tool on a database file; returns stdout trimmed.
+// It waits up to 10 s for a lock, as the daemon's own connections do: a
+// running daemon may be committing (or checkpointing) at that moment.
 export function sqlite(dbFile, sql) {
-  const r = spawnSync('sqlite3', ['-batch', '-bail', dbFile, sql], { encoding: 'utf8', timeout: 30000 });
+  const r = spawnSync('sqlite3', ['-batch', '-bail', '-cmd', '.timeout 10000', dbFile, sql], { encoding: 'utf8', timeout: 30000 });
   assert.equal(r.status, 0, `sqlite3 failed: ${r.stderr}`);
   return r.stdout.trim();
 }
