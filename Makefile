@@ -137,12 +137,12 @@ $(B)/tsan/%.o: %.c
 # the OpenAPI document is built into the binary
 $(B)/obj/src/api/openapi.o $(B)/asan/src/api/openapi.o $(B)/tsan/src/api/openapi.o: src/api/openapi.json
 
-$(B)/unit/%: tests/unit/%.c tests/unit/harness.h $(LIB_OBJ)
+$(B)/unit/%: tests/unit/%.c tests/unit/harness.h tests/unit/db_tx.h $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(CPPFLAGS) -Itests/unit $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS) -lcmocka
 
-$(B)/unit-asan/%: tests/unit/%.c tests/unit/harness.h $(LIB_ASAN)
+$(B)/unit-asan/%: tests/unit/%.c tests/unit/harness.h tests/unit/db_tx.h $(LIB_ASAN)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(CPPFLAGS) -Itests/unit -std=c17 $(WARN) $(SAN) $(PKG_CFLAGS) -o $@ $< $(LIB_ASAN) $(LDLIBS) -lcmocka

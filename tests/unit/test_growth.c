@@ -6,6 +6,7 @@
 #include "harness.h"
 
 #include "../../src/store/internal.h"
+#include "db_tx.h"
 #include "scrm/core.h"
 #include "scrm/core_ambassadors.h"
 #include "scrm/store_ambassadors.h"
@@ -32,24 +33,6 @@ static void test_levels(void **state)
 }
 
 /* Commissions on a real database ---------------------------------------------- */
-
-static struct store_db *db;
-
-static int setup(void **state)
-{
-	*state = test_db_open(false);
-	db = db_open(false);
-	db_exec(db, "BEGIN");
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	db_exec(db, "ROLLBACK");
-	db_close(db);
-	test_db_close(*state);
-	return 0;
-}
 
 #define DAY 86400
 #define T0 1800000000 /* the enrolment */
@@ -183,7 +166,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_levels),
-	    cmocka_unit_test_setup_teardown(test_commissions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_commissions, tx_setup, tx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,12 +5,11 @@
 #include "harness.h"
 
 #include "../../src/store/internal.h"
+#include "db_tx.h"
 #include "scrm/core_loyalty.h"
 #include "scrm/timeutil.h"
 
 #include <jansson.h>
-
-static struct store_db *db;
 
 /* 2026-11-22 00:00 in Asia/Shanghai is 2026-11-21 16:00 UTC. */
 static int64_t sh(int y, int m, int d, int hh, int mm)
@@ -22,18 +21,7 @@ static int64_t sh(int y, int m, int d, int hh, int mm)
 static int setup(void **state)
 {
 	assert_int_equal(time_set_zone("Asia/Shanghai"), 0);
-	*state = test_db_open(false);
-	db = db_open(false);
-	db_exec(db, "BEGIN");
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	db_exec(db, "ROLLBACK");
-	db_close(db);
-	test_db_close(*state);
-	return 0;
+	return tx_setup(state);
 }
 
 static int64_t customer(const char *phone)
@@ -380,14 +368,14 @@ static void test_wallet(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_calendar, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_rules, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_fifo_and_expiry, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_order_points_and_clawback, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_clawback_after_expiry, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_checkin_streaks, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_tiers, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_wallet, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_calendar, setup, tx_teardown),
+	    cmocka_unit_test_setup_teardown(test_rules, setup, tx_teardown),
+	    cmocka_unit_test_setup_teardown(test_fifo_and_expiry, setup, tx_teardown),
+	    cmocka_unit_test_setup_teardown(test_order_points_and_clawback, setup, tx_teardown),
+	    cmocka_unit_test_setup_teardown(test_clawback_after_expiry, setup, tx_teardown),
+	    cmocka_unit_test_setup_teardown(test_checkin_streaks, setup, tx_teardown),
+	    cmocka_unit_test_setup_teardown(test_tiers, setup, tx_teardown),
+	    cmocka_unit_test_setup_teardown(test_wallet, setup, tx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
 #include "harness.h"
 
 #include "../../src/store/internal.h"
+#include "db_tx.h"
 #include "scrm/core.h"
 
 #include <jansson.h>
@@ -122,24 +123,6 @@ static void test_items(void **state)
 }
 
 /* Core operations on a database ---------------------------------------------- */
-
-static struct store_db *db;
-
-static int setup(void **state)
-{
-	*state = test_db_open(false);
-	db = db_open(false);
-	db_exec(db, "BEGIN");
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	db_exec(db, "ROLLBACK");
-	db_close(db);
-	test_db_close(*state);
-	return 0;
-}
 
 static int64_t new_customer(const char *name, const char *phone)
 {
@@ -296,9 +279,9 @@ int main(void)
 	    cmocka_unit_test(test_fields),
 	    cmocka_unit_test(test_stages),
 	    cmocka_unit_test(test_items),
-	    cmocka_unit_test_setup_teardown(test_binding_and_figures, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_bind_flow, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_merge_and_erase, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_binding_and_figures, tx_setup, tx_teardown),
+	    cmocka_unit_test_setup_teardown(test_bind_flow, tx_setup, tx_teardown),
+	    cmocka_unit_test_setup_teardown(test_merge_and_erase, tx_setup, tx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

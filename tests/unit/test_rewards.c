@@ -6,14 +6,13 @@
 #include "harness.h"
 
 #include "../../src/store/internal.h"
+#include "db_tx.h"
 #include "scrm/core_loyalty.h"
 #include "scrm/store_rewards.h"
 #include "scrm/timeutil.h"
 #include "scrm/util.h"
 
 #include <jansson.h>
-
-static struct store_db *db;
 
 /* A local time in Asia/Shanghai (UTC+8, no daylight saving) as Unix time. */
 static int64_t sh(int y, int m, int d, int hh, int mm, int ss)
@@ -25,18 +24,7 @@ static int64_t sh(int y, int m, int d, int hh, int mm, int ss)
 static int setup(void **state)
 {
 	assert_int_equal(time_set_zone("Asia/Shanghai"), 0);
-	*state = test_db_open(false);
-	db = db_open(false);
-	db_exec(db, "BEGIN");
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	db_exec(db, "ROLLBACK");
-	db_close(db);
-	test_db_close(*state);
-	return 0;
+	return tx_setup(state);
 }
 
 /* The lottery ------------------------------------------------------------------- */
@@ -539,10 +527,10 @@ int main(void)
 	    cmocka_unit_test(test_lottery_weights),
 	    cmocka_unit_test(test_coupon_expiry),
 	    cmocka_unit_test(test_template_rules),
-	    cmocka_unit_test_setup_teardown(test_reward_rules, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_redeem_order_and_stock, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_redeem_coupons_and_lottery, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_coupon_redeem, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reward_rules, setup, tx_teardown),
+	    cmocka_unit_test_setup_teardown(test_redeem_order_and_stock, setup, tx_teardown),
+	    cmocka_unit_test_setup_teardown(test_redeem_coupons_and_lottery, setup, tx_teardown),
+	    cmocka_unit_test_setup_teardown(test_coupon_redeem, setup, tx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
