@@ -192,6 +192,9 @@ static int serve(const struct scrm_config *cfg, const char *port_file)
 			    "SIGHUP: configuration is read at start; restart to apply changes");
 			continue;
 		}
+		/* refuse new connections before saying so: whoever reads the line
+		 * can rely on it */
+		http_stop_accepting();
 		log_info("%s: stopping; finishing requests in flight",
 		         sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		break;

@@ -134,5 +134,8 @@ void http_resp_clear(struct resp *rs);
 int http_start(const struct scrm_config *cfg, unsigned *port_out);
 /* Stop accepting, wait up to the grace period for requests in flight, stop. */
 void http_stop(void);
+/* The first step of http_stop alone: the listening socket is closed, so a new
+ * connection is refused from now on; requests in flight go on. */
+void http_stop_accepting(void);
 
 #endif

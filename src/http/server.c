@@ -897,14 +897,20 @@ int http_start(const struct scrm_config *c, unsigned *port_out)
 	return 0;
 }
 
-void http_stop(void)
+void http_stop_accepting(void)
 {
-	if (daemon_) {
-		/* Stop accepting at once; keep serving what is in flight. */
-		atomic_store(&draining, true);
+	if (daemon_ && !atomic_exchange(&draining, true)) {
 		MHD_socket s = MHD_quiesce_daemon(daemon_);
 		if (s != MHD_INVALID_SOCKET)
 			close(s);
+	}
+}
+
+void http_stop(void)
+{
+	if (daemon_) {
+		/* Stop accepting at once (if not done yet); keep serving what is in flight. */
+		http_stop_accepting();
 		uint64_t deadline = time_mono_ns() + (uint64_t)cfg->shutdown_grace_s * 1000000000u;
 		while (atomic_load(&in_flight) > 0 && time_mono_ns() < deadline)
 			usleep(5000);
